@@ -1,0 +1,109 @@
+"""The library of programs and circuits (installed as ``npl_nengo.networks``).
+
+:data:`LIBRARY` maps a name to an :class:`Entry`: how to build the program or
+circuit, the inputs a plain run uses, and the metric that says whether a run
+does what the program means.
+
+>>> from npl_nengo import networks
+>>> entry = networks.get("nand")
+>>> program = entry.build()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import ValidationError
+from ..metrics import Score, latch, oscillation, truth_table
+from ..program import Circuit, Program
+from ..rnn import ProgrammedRNN
+from . import logic
+
+__all__ = ["Entry", "LIBRARY", "get", "names"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One library network.
+
+    Attributes
+    ----------
+    name, description
+        What it is.
+    build
+        Returns the Program or Circuit.
+    metric
+        ``metric(rnn, **run_options) -> Score``.
+    inputs
+        Inputs of a plain ``npl-nengo run``.
+    duration
+        Seconds of a plain run.
+    """
+
+    name: str
+    description: str
+    build: Callable[[], Program | Circuit]
+    metric: Callable[..., Score]
+    inputs: dict[str, float] = field(default_factory=dict)
+    duration: float = 1.0
+
+
+def _gate_metric(kind: str):
+    def metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+        f = logic.TRUTH[kind]
+        return truth_table(rnn, lambda a, b: (f(a, b),), ["o"], **options)
+
+    return metric
+
+
+def _half_adder_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+    return truth_table(rnn, lambda a, b: (a != b, a and b), ["sum", "carry"], **options)
+
+
+def _full_adder_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+    def add(a, b, c):
+        total = a + b + c
+        return (total % 2 == 1, total >= 2)
+
+    options.setdefault("hold", 1.5)
+    return truth_table(rnn, add, ["sum", "carry"], **options)
+
+
+def _latch_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+    options.setdefault("initial", "zero")  # the authors start the latch from r = 0
+    return latch(rnn, **options)
+
+
+def _ring_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+    return oscillation(rnn, "o1", **options)
+
+
+LIBRARY: dict[str, Entry] = {
+    **{
+        kind: Entry(kind, f"{kind.upper()} gate: do/dt = 10 (c o + a o^3 + L(s1, s2)), levels ±0.1",
+                    lambda kind=kind: logic.gate(kind), _gate_metric(kind), {"s1": 0.1, "s2": 0.1})
+        for kind in logic.GATES
+    },
+    "sr_latch": Entry("sr_latch", "SR latch from two cross-coupled NOR gates; inputs s (set), r (reset)",
+                      logic.sr_latch, _latch_metric, {"s": -0.1, "r": -0.1}),
+    "ring_oscillator": Entry("ring_oscillator", "ring of three NAND inverters (multivibrator), period ~0.68 s",
+                             logic.ring_oscillator, _ring_metric, {}, 7.0),
+    "half_adder": Entry("half_adder", "half adder: sum = XOR(a, b), carry = AND(a, b)", logic.half_adder,
+                        _half_adder_metric, {"a": 0.1, "b": 0.1}),
+    "full_adder": Entry("full_adder", "full adder from five gates; inputs a, b, cin", logic.full_adder,
+                        _full_adder_metric, {"a": 0.1, "b": -0.1, "cin": 0.1}, 2.0),
+}
+
+
+def names() -> list[str]:
+    """Names of the library networks."""
+    return list(LIBRARY)
+
+
+def get(name: str) -> Entry:
+    """The library entry ``name``."""
+    try:
+        return LIBRARY[name]
+    except KeyError:
+        raise ValidationError(f"network {name!r} is not in the library (have: {', '.join(LIBRARY)})") from None

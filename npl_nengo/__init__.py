@@ -1,0 +1,37 @@
+"""npl_nengo: programmed recurrent neural networks on spiking simulators.
+
+Write a :class:`Program` (or wire programs into a :class:`Circuit`), compile it
+with :func:`compile` into a :class:`ProgrammedRNN`, and :func:`run` it on a
+backend with rate or spiking neurons.
+"""
+
+__version__ = "0.1.0"
+
+from .errors import BackendUnavailable, CompileError, FormatError, NplError, SimulationError, ValidationError
+from .program import Circuit, Program
+from .rnn import ProgrammedRNN, load
+from .compiler import compile  # noqa: A004
+from .decompile import MachineCode, decompile
+from .inputs import protocol
+from .result import Result
+from .backend import run
+
+__all__ = [
+    "__version__",
+    "Program",
+    "Circuit",
+    "compile",
+    "ProgrammedRNN",
+    "load",
+    "run",
+    "Result",
+    "protocol",
+    "decompile",
+    "MachineCode",
+    "NplError",
+    "ValidationError",
+    "CompileError",
+    "FormatError",
+    "BackendUnavailable",
+    "SimulationError",
+]

@@ -1,0 +1,98 @@
+"""The backend contract and :func:`run`.
+
+A backend is a module in ``npl_nengo.backends`` with
+
+* ``NAME``: its name,
+* ``NEURONS``: the neuron modes it supports,
+* ``run(rnn, inputs, duration, neurons, dt, seed, **options) -> Result``.
+
+Backends are imported only when asked for, so ``import npl_nengo`` never imports
+TensorFlow or Brian2.  A backend only builds and runs the numbers of the
+ProgrammedRNN it receives; it never re-solves weights.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from types import ModuleType
+from typing import Any, Mapping
+
+from .errors import BackendUnavailable, ValidationError
+from .inputs import InputLike
+from .result import Result
+from .rnn import ProgrammedRNN
+
+__all__ = ["run", "get_backend", "BACKENDS"]
+
+#: Backend name -> module inside npl_nengo.backends.
+BACKENDS = {"reference": "reference"}
+
+
+def get_backend(name: str) -> ModuleType:
+    """Import and return a backend module by name."""
+    if name not in BACKENDS:
+        raise ValidationError(f"backend {name!r} is not known (known: {', '.join(BACKENDS)})")
+    try:
+        return importlib.import_module(f"npl_nengo.backends.{BACKENDS[name]}")
+    except ImportError as exc:
+        if isinstance(exc, BackendUnavailable):
+            raise
+        raise BackendUnavailable(f"backend {name!r} cannot be imported: {exc}") from exc
+
+
+def run(
+    rnn: ProgrammedRNN,
+    inputs: Mapping[str, InputLike] | None = None,
+    duration: float = 1.0,
+    backend: str = "reference",
+    neurons: str = "rate",
+    dt: float = 1e-3,
+    seed: int = 0,
+    **options: Any,
+) -> Result:
+    """Simulate a programmed network on a backend.
+
+    Parameters
+    ----------
+    rnn
+        The compiled network (see :func:`npl_nengo.compile`).
+    inputs
+        ``{input name: value}``: numbers, arrays (one sample per step) or
+        callables of time (s).
+    duration
+        Simulated time in seconds.
+    backend
+        ``"reference"`` (numpy, built in).
+    neurons
+        ``"rate"``, or a spiking mode the backend supports (``"regular"``,
+        ``"poisson"``; pass ``max_rate=`` in Hz).
+    dt
+        Time step in seconds.
+    seed
+        Seed of the run's random draws (spike phases, Poisson spikes).
+    **options
+        Backend options, e.g. ``integrator="rk4" | "euler"``, ``max_rate=1000``,
+        ``initial="rstar" | "zero" | {signal: value}``, ``sample_every=1``.
+
+    Returns
+    -------
+    Result
+        ``result.t`` and ``result[name]`` for every named output.
+    """
+    if not isinstance(rnn, ProgrammedRNN):
+        hint = " (compile it first: npl_nengo.compile(...))" if type(rnn).__name__ in ("Program", "Circuit") else ""
+        raise ValidationError(f"run: expected a ProgrammedRNN, got {type(rnn).__name__}{hint}")
+    for label, value in (("duration", duration), ("dt", dt)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+            raise ValidationError(f"run: {label} must be a positive number of seconds, got {value!r}")
+    if duration < dt:
+        raise ValidationError(f"run: duration {duration} s is shorter than one time step dt={dt} s")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValidationError(f"run: seed must be a non-negative integer, got {seed!r}")
+    module = get_backend(backend)
+    if neurons not in module.NEURONS:
+        raise ValidationError(
+            f"run: backend {backend!r} does not support neurons={neurons!r} (supported: {', '.join(module.NEURONS)})"
+        )
+    return module.run(rnn, inputs=inputs, duration=float(duration), neurons=neurons, dt=float(dt), seed=seed, **options)

@@ -1,0 +1,78 @@
+"""Result: what every backend returns from a run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import ValidationError
+
+__all__ = ["Result", "UnknownOutput"]
+
+
+class UnknownOutput(ValidationError, KeyError):
+    """``result[name]`` for a name the result does not hold."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """Outputs of one simulation run.
+
+    Attributes
+    ----------
+    t : ndarray (n,)
+        Sample times in seconds (the first sample is at ``dt * sample_every``).
+    outputs : dict of str -> ndarray (n,)
+        Every named output of the network; also reachable as ``result[name]``.
+    backend, neurons : str
+        Where and with which neuron model it ran.
+    dt : float
+        Simulation time step (s).
+    seed : int or None
+        Seed of the run's random draws.
+    name : str
+        Name of the network.
+    spikes : ndarray or None
+        Spike counts per time step for the recorded neurons (n_steps, n_recorded), if asked for.
+    info : dict
+        Backend-specific details (wall time, interruptions, ...).
+    """
+
+    t: np.ndarray
+    outputs: dict[str, np.ndarray]
+    backend: str
+    neurons: str
+    dt: float
+    seed: int | None
+    name: str
+    spikes: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self.outputs[name]
+        except KeyError:
+            raise UnknownOutput(f"Result of {self.name!r} has no output {name!r} (outputs: {list(self.outputs)})") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.outputs
+
+    def keys(self):
+        return self.outputs.keys()
+
+    def mean(self, name: str, t0: float, t1: float) -> float:
+        """Mean of an output over ``t0 < t <= t1`` (s)."""
+        mask = (self.t > t0 + 1e-12) & (self.t <= t1 + 1e-12)
+        if not mask.any():
+            raise ValidationError(f"Result.mean: no samples in ({t0}, {t1}] s")
+        return float(np.mean(self[name][mask]))
+
+    def __repr__(self) -> str:
+        return (
+            f"Result({self.name!r}, backend={self.backend!r}, neurons={self.neurons!r}, "
+            f"t=[{self.t[0] if len(self.t) else 0:g}..{self.t[-1] if len(self.t) else 0:g}] s, outputs={list(self.outputs)})"
+        )
