@@ -1,0 +1,96 @@
+"""REFERENCE.md §8 checks 1, 3, 4 and 13: bias, static code, Taylor remainder, open-loop rotation."""
+
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.sparse.linalg
+
+import npl_nengo as npl
+from npl_nengo.basis import MonomialBasis
+from npl_nengo.decompile import bias_for, drive_code
+
+
+def _reservoir(N=1000, k=3, radius=0.01, seed=0):
+    rng = np.random.default_rng(seed)
+    A = scipy.sparse.random(N, N, density=0.05, random_state=rng, data_rvs=lambda n: rng.uniform(-0.5, 0.5, n)).tocsr()
+    A = A * (radius / abs(scipy.sparse.linalg.eigs(A, k=1, which="LM", return_eigenvectors=False)[0]))
+    B = rng.uniform(-0.1, 0.1, size=(N, k))
+    r_star = rng.uniform(-0.5, 0.5, size=N)
+    return A, B, r_star
+
+
+def test_bias_makes_operating_point_a_fixed_point():  # check 1
+    A, B, r_star = _reservoir()
+    x_star = np.zeros(3)
+    d = bias_for(r_star, A, B, x_star)
+    assert np.max(np.abs(np.tanh(A @ r_star + B @ x_star + d) - r_star)) < 1e-12
+
+
+def test_static_code_constant_column_is_r_star():  # check 3
+    A, B, r_star = _reservoir()
+    code = npl.decompile(B, r_star, A=A, degree=3, derivatives=False)
+    assert np.max(np.abs(code.C1[:, 0] - r_star)) < 1e-12
+
+
+def test_static_code_for_zero_A_is_tanh_taylor_series_and_the_dnpl_code():  # check 3
+    _, B, r_star = _reservoir(N=200)
+    code = npl.decompile(B, r_star, A=None, degree=3, derivatives=False)
+    d = np.arctanh(r_star)
+    t = np.tanh(d)
+    derivs = [t, 1 - t**2, -2 * t * (1 - t**2), (1 - t**2) * (6 * t**2 - 2)]  # tanh', '', ''' closed forms
+    b = code.basis
+    for i, p in enumerate(b.exponents):
+        expected = derivs[p.sum()] * np.prod(B ** p, axis=1) / b.factorials[i]
+        np.testing.assert_allclose(code.C1[:, i], expected, rtol=1e-10, atol=1e-18)
+    np.testing.assert_allclose(drive_code(B, d, b), code.C1, rtol=1e-12, atol=1e-18)
+
+
+def test_taylor_remainder_is_fourth_order():  # check 4
+    rng = np.random.default_rng(1)
+    N = 300
+    B = rng.uniform(-0.1, 0.1, size=(N, 3))
+    d = np.arctanh(rng.uniform(-0.5, 0.5, size=N))
+    basis = MonomialBasis(3, 3)
+    R = drive_code(B, d, basis)
+    abs_ratio, rel_ratio = [], []
+    for _ in range(5):
+        x = rng.uniform(-0.1, 0.1, size=3)
+        errs, rels = [], []
+        for s in (1.0, 0.5):
+            true = np.tanh(B @ (s * x) + d)
+            err = np.max(np.abs(true - R @ basis.evaluate(s * x)))
+            errs.append(err)
+            rels.append(err / np.max(np.abs(true - np.tanh(d))))
+        abs_ratio.append(errs[0] / errs[1])
+        rel_ratio.append(rels[0] / rels[1])
+    assert np.median(abs_ratio) == pytest.approx(16, rel=0.15)
+    assert np.median(rel_ratio) == pytest.approx(8, rel=0.15)
+
+
+def test_lag_code_predicts_the_reservoir_lag_behind_a_ramp():
+    """C2 (sNPL) is the lag of the state behind a moving input: W r = C1 m(x) + sum_j C2_j m(x) dx_j/dt."""
+    rng = np.random.default_rng(2)
+    N, gamma, dt = 400, 100.0, 1e-4
+    B = rng.uniform(-0.1, 0.1, size=(N, 3))
+    r_star = rng.uniform(-0.5, 0.5, size=N)
+    d = np.arctanh(r_star)
+    code = npl.decompile(B, r_star, gamma=gamma, degree=2)
+    v = np.array([0.05, -0.03, 0.02])
+    r = r_star.copy()
+    for i in range(20000):
+        r = r + dt * gamma * (-r + np.tanh(B @ (v * i * dt) + d))
+    m = code.basis.evaluate(v * 20000 * dt)
+    static = code.C1 @ m
+    lag = sum(code.C2[:, :, j] @ m * v[j] for j in range(3))
+    before = np.max(np.abs(r - static))
+    after = np.max(np.abs(r - static - lag))
+    assert after < before / 20
+
+
+def test_open_loop_rotation_of_a_chaotic_drive():  # check 13
+    from npl_nengo.networks.rotation import rotation
+
+    res = rotation(N=1000, n_steps=10_000, seed=0)
+    # REFERENCE.md: ||R_z X - W R|| / ||R_z X - X|| about 0.01 at N = 1000.
+    assert res.error < 0.015
+    assert res.error_static < 0.015
