@@ -149,7 +149,8 @@ def parse_expression(text: object, symbols: Mapping[str, sympy.Symbol], where: s
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         msg = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
-        raise ValidationError(f"{where}: cannot parse {text!r} ({msg})") from None
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ValidationError(f"{where}: cannot parse {shown!r} ({msg})") from None
     nodes = list(ast.walk(tree))
     if len(nodes) > MAX_NODES:
         raise ValidationError(f"{where}: expression has more than {MAX_NODES} terms")

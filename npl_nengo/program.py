@@ -190,9 +190,10 @@ class Program:
         """``(output, term)`` for the first term that is not a polynomial, or None."""
         gens = set(self.symbols.values())
         for name, expr in self.expressions.items():
-            if _degree_bound(expr) > MAX_DEGREE:
+            bound = _degree_bound(expr)
+            if math.isfinite(bound) and bound > MAX_DEGREE:
                 return name, f"degree above {MAX_DEGREE}"
-            for term in sympy.Add.make_args(sympy.expand(expr) if _degree_bound(expr) <= MAX_DEGREE else expr):
+            for term in sympy.Add.make_args(sympy.expand(expr) if math.isfinite(bound) else expr):
                 if not term.is_polynomial(*gens):
                     return name, str(term)
         return None

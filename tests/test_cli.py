@@ -1,0 +1,65 @@
+"""The npl-nengo command line."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import npl_nengo as npl
+from npl_nengo.cli import main
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "nand" in out and "full_adder" in out and "sr_latch" in out
+
+
+def test_run_with_inputs_save_and_plot(tmp_path, capsys):
+    net, png = tmp_path / "net.npz", tmp_path / "out.png"
+    code = main(["run", "nand", "--backend", "reference", "--neurons", "rate", "--duration", "1",
+                 "--input", "s1=0.1", "--input", "s2=-0.1", "--plot", str(png), "--save", str(net), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["final"]["o"] == pytest.approx(0.1, abs=0.005)
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+    rnn = npl.load(net)
+    assert rnn.name == "nand"
+    # run the saved network again, spiking this time
+    assert main(["run", str(net), "--input", "s1=0.1", "--input", "s2=0.1", "--duration", "0.5"]) == 0
+    assert "o = -0.09" in capsys.readouterr().out
+
+
+def test_compare_shows_the_noise_finding(capsys):
+    assert main(["compare", "nand", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    verdict = {(r["method"], r["neurons"]): r["result"] for r in rows}
+    assert verdict[("taylor", "rate")] == "PASS"
+    assert verdict[("taylor", "regular")] != "PASS"
+    assert verdict[("sampled", "rate")] == "PASS"
+    assert verdict[("sampled", "regular")] == "PASS"
+
+
+@pytest.mark.parametrize(
+    "argv,match",
+    [
+        (["run", "nope"], "not in the library"),
+        (["run", "nand", "--input", "s1"], "write NAME=VALUE"),
+        (["run", "nand", "--input", "s1=abc"], "is not a number"),
+        (["run", "nand", "--input", "zz=0.1"], "'zz' is not an input"),
+        (["run", "nand", "--neurons", "lif"], "does not support neurons='lif'"),
+        (["run", "missing.npz"], "no such file"),
+    ],
+)
+def test_user_mistakes_are_one_line(argv, match, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert match in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_console_script_runs():
+    exe = shutil.which("npl-nengo") or str(__import__("pathlib").Path(sys.executable).parent / "npl-nengo")
+    out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
+    assert npl.__version__ in out
