@@ -32,7 +32,7 @@ Fairness checks (asserted before anything is reported):
 
 Cases: NAND at N = 100, 1000, 4000 (scaling) and the full adder (5 gates) at
 200 and 1000 neurons per part (N = 1000 and 5000).  The simulated duration of
-a case is chosen from a short calibration run so that the reference backend
+a case is chosen from calibration runs so that the reference backend
 needs at least ``--min-wall`` seconds (default 1 s); the dense loop runs the
 same duration (and so takes longer where it is slower).  Each timing is the
 best of ``--repeats`` runs (default 3).  Only the integration loop is timed:
@@ -75,7 +75,7 @@ INPUTS = {
 # (network, neurons per part)
 CASES = [("nand", 100), ("nand", 1000), ("nand", 4000), ("full_adder", 200), ("full_adder", 1000)]
 QUICK_CASES = [("nand", 100), ("nand", 1000), ("full_adder", 200)]
-CALIBRATION_S = 0.05  # simulated seconds of the calibration run
+CALIBRATION_S = 0.05  # simulated seconds of the first calibration run
 
 
 def rk4(recurrent, d: np.ndarray, ext: np.ndarray, r0: np.ndarray, gamma: float, dt: float,
@@ -106,10 +106,17 @@ def run_reference(rnn, inputs: dict[str, float], duration: float):
 
 
 def pick_duration(rnn, inputs: dict[str, float], min_wall: float) -> float:
-    """A simulated duration (whole ms, two significant digits) for which the reference run takes >= min_wall."""
+    """A simulated duration (whole ms, two significant digits) for which the reference run takes >= min_wall.
+
+    Calibration runs double in length until one takes a quarter of ``min_wall``
+    (short runs time too noisily to extrapolate from); the duration then aims
+    at 1.3 ``min_wall``.
+    """
     run_reference(rnn, inputs, CALIBRATION_S)  # warm-up
-    wall = run_reference(rnn, inputs, CALIBRATION_S).info["wall_seconds"]
-    want = 1.2 * min_wall * CALIBRATION_S / wall  # 20 % margin
+    duration = CALIBRATION_S
+    while (wall := run_reference(rnn, inputs, duration).info["wall_seconds"]) < 0.25 * min_wall:
+        duration *= 2
+    want = 1.3 * min_wall * duration / wall
     step = 10 ** (math.floor(math.log10(want)) - 1)  # round up to two significant digits
     return max(CALIBRATION_S, round(math.ceil(want / step) * step / DT) * DT)
 
