@@ -98,3 +98,15 @@ def test_unknown_output_and_bad_options(leaky):
         npl.run(leaky, {"s": lambda t: float("nan")}, duration=0.01)
     with pytest.raises(npl.ValidationError, match="compile it first"):
         npl.run(logic.gate("nand"), {}, duration=0.01)
+
+
+def test_interrupt_returns_the_partial_result(leaky):
+    def u(t):
+        if t > 5.0:
+            raise KeyboardInterrupt
+        return 0.05
+
+    res = npl.run(leaky, {"s": u}, duration=10.0, integrator="euler")
+    assert res.info["interrupted"] is True
+    assert 0 < len(res.t) < 10_000 and res.t[-1] <= 5.0 + 1e-9
+    assert res["x"][-1] == pytest.approx(0.05, abs=1e-3)
