@@ -15,6 +15,8 @@ from .decompile import MachineCode, decompile
 from .inputs import protocol
 from .result import Result
 from .backend import run
+from .nef import NEFNetwork, nef
+from .nengo_net import to_nengo
 
 __all__ = [
     "__version__",
@@ -24,6 +26,9 @@ __all__ = [
     "ProgrammedRNN",
     "load",
     "run",
+    "to_nengo",
+    "nef",
+    "NEFNetwork",
     "Result",
     "protocol",
     "decompile",

@@ -16,17 +16,22 @@ from __future__ import annotations
 import importlib
 import math
 from types import ModuleType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import BackendUnavailable, ValidationError
 from .inputs import InputLike
 from .result import Result
 from .rnn import ProgrammedRNN
 
+if TYPE_CHECKING:
+    from .nef import NEFNetwork
+
 __all__ = ["run", "get_backend", "BACKENDS"]
 
 #: Backend name -> module inside npl_nengo.backends.
-BACKENDS = {"reference": "reference"}
+BACKENDS = {"reference": "reference", "nengo": "nengo"}
+#: Backends that build nengo networks, and so also run NEF networks (:func:`npl_nengo.nef`).
+NEF_BACKENDS = ("nengo",)
 
 
 def get_backend(name: str) -> ModuleType:
@@ -42,7 +47,7 @@ def get_backend(name: str) -> ModuleType:
 
 
 def run(
-    rnn: ProgrammedRNN,
+    rnn: "ProgrammedRNN | NEFNetwork",
     inputs: Mapping[str, InputLike] | None = None,
     duration: float = 1.0,
     backend: str = "reference",
@@ -56,17 +61,20 @@ def run(
     Parameters
     ----------
     rnn
-        The compiled network (see :func:`npl_nengo.compile`).
+        The compiled network (see :func:`npl_nengo.compile`), or an NEF
+        description (:func:`npl_nengo.nef`) for the nengo-family backends.
     inputs
         ``{input name: value}``: numbers, arrays (one sample per step) or
         callables of time (s).
     duration
         Simulated time in seconds.
     backend
-        ``"reference"`` (numpy, built in).
+        ``"reference"`` (numpy, built in) or ``"nengo"`` (``nengo.Simulator``;
+        options ``synapse="zoh" | "euler"``).
     neurons
         ``"rate"``, or a spiking mode the backend supports (``"regular"``,
-        ``"poisson"``; pass ``max_rate=`` in Hz).
+        ``"poisson"``, nengo also ``"stochastic"`` and ``"lif"``; pass
+        ``max_rate=`` in Hz).
     dt
         Time step in seconds.
     seed
@@ -80,7 +88,12 @@ def run(
     Result
         ``result.t`` and ``result[name]`` for every named output.
     """
-    if not isinstance(rnn, ProgrammedRNN):
+    from .nef import NEFNetwork
+
+    if isinstance(rnn, NEFNetwork):
+        if backend not in NEF_BACKENDS:
+            raise ValidationError(f"run: an NEF network runs on {', '.join(NEF_BACKENDS)}, not on backend {backend!r}")
+    elif not isinstance(rnn, ProgrammedRNN):
         hint = " (compile it first: npl_nengo.compile(...))" if type(rnn).__name__ in ("Program", "Circuit") else ""
         raise ValidationError(f"run: expected a ProgrammedRNN, got {type(rnn).__name__}{hint}")
     for label, value in (("duration", duration), ("dt", dt)):

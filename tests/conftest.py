@@ -7,6 +7,15 @@ from npl_nengo.networks import logic
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+#: Backends the shared suites (test_spiking.py, test_backends.py) run on.
+BACKENDS = ["reference", "nengo"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
 NAND_TEXT = "10*(-123.0769*o**3 + 0.2308*o + 0.1 - (s1 + 0.1)*(s2 + 0.1)/0.2)"
 
 

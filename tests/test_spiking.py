@@ -1,4 +1,6 @@
-"""The central finding (DESIGN.md): min-norm taylor weights cannot survive spike noise; noise-aware
+"""The shared spiking suite, run on every backend (the ``backend`` fixture, conftest.py).
+
+The central finding (DESIGN.md): min-norm taylor weights cannot survive spike noise; noise-aware
 (sampled) weights keep the program's behaviour under regular spiking at 1000 Hz with N <= 500.
 
 Spiking tolerance: a logic output must settle within 0.03 of its level (so within 30 % of the
@@ -14,42 +16,43 @@ from npl_nengo.networks import logic
 SPIKING = dict(neurons="regular", max_rate=1000.0, seed=1)
 
 
+
 @pytest.mark.parametrize("kind", sorted(logic.GATES))
-def test_sampled_gates_keep_truth_tables_under_regular_spiking(kind):
+def test_sampled_gates_keep_truth_tables_under_regular_spiking(kind, backend):
     rnn = npl.compile(logic.gate(kind), n_neurons=200, method="sampled", seed=0)
-    score = networks.get(kind).metric(rnn, hold=0.6, tol=0.03, **SPIKING)
+    score = networks.get(kind).metric(rnn, hold=0.6, tol=0.03, backend=backend, **SPIKING)
     assert score.passed, score.rows
 
 
 @pytest.mark.parametrize("kind", sorted(logic.GATES))
-def test_min_norm_taylor_gates_fail_under_the_same_spikes(kind):
+def test_min_norm_taylor_gates_fail_under_the_same_spikes(kind, backend):
     rnn = npl.compile(logic.gate(kind), n_neurons=200, method="taylor", seed=0)
     assert rnn.expected_noise(1000.0)[0] > 1.0  # the noise gain predicts it
-    score = networks.get(kind).metric(rnn, hold=0.6, tol=0.03, **SPIKING)
+    score = networks.get(kind).metric(rnn, hold=0.6, tol=0.03, backend=backend, **SPIKING)
     assert not score.passed
 
 
-def test_taylor_gate_is_fine_at_rate_level_with_the_same_weights():
+def test_taylor_gate_is_fine_at_rate_level_with_the_same_weights(backend):
     rnn = npl.compile(logic.gate("nand"), n_neurons=200, method="taylor", seed=0)
-    assert networks.get("nand").metric(rnn, hold=0.6, tol=0.005).passed
+    assert networks.get("nand").metric(rnn, hold=0.6, tol=0.005, backend=backend).passed
 
 
-def test_sampled_sr_latch_under_regular_spiking():
+def test_sampled_sr_latch_under_regular_spiking(backend):
     rnn = npl.compile(logic.sr_latch(), n_neurons=200, method="sampled", seed=0)
-    score = networks.get("sr_latch").metric(rnn, pulse=0.5, hold=3.0, tol=0.03, **SPIKING)
+    score = networks.get("sr_latch").metric(rnn, pulse=0.5, hold=3.0, tol=0.03, backend=backend, **SPIKING)
     assert score.passed, score.rows
 
 
-def test_sampled_full_adder_under_regular_spiking():
+def test_sampled_full_adder_under_regular_spiking(backend):
     rnn = npl.compile(logic.full_adder(), n_neurons=200, method="sampled", seed=0)
-    score = networks.get("full_adder").metric(rnn, hold=1.0, tol=0.03, **SPIKING)
+    score = networks.get("full_adder").metric(rnn, hold=1.0, tol=0.03, backend=backend, **SPIKING)
     assert score.passed, score.rows
     assert score.details["wrong_signs"] == 0
 
 
-def test_sampled_ring_oscillates_under_regular_spiking():
+def test_sampled_ring_oscillates_under_regular_spiking(backend):
     rnn = npl.compile(logic.ring_oscillator(), n_neurons=200, method="sampled", seed=0)
-    rate = networks.get("ring_oscillator").metric(rnn)
-    spk = networks.get("ring_oscillator").metric(rnn, **SPIKING)
+    rate = networks.get("ring_oscillator").metric(rnn, backend=backend)
+    spk = networks.get("ring_oscillator").metric(rnn, backend=backend, **SPIKING)
     assert rate.passed and spk.passed
     assert spk.details["period"] == pytest.approx(rate.details["period"], rel=0.1)
