@@ -42,7 +42,7 @@ from .basis import MonomialBasis
 from .decompile import drive_code
 from .errors import CompileError, ValidationError
 from .program import Circuit, Flat, Program, flatten
-from .rnn import ProgrammedRNN
+from .rnn import ProgrammedRNN, lif_rate
 
 __all__ = ["compile", "METHODS"]
 
@@ -72,6 +72,7 @@ def compile(  # noqa: A001  (the public name the API promises)
     noise: float | None = None,
     n_samples: int | None = None,
     max_residual: float | None = None,
+    activation: str = "tanh",
 ) -> ProgrammedRNN:
     """Compile a program or circuit into a :class:`ProgrammedRNN`.
 
@@ -103,9 +104,17 @@ def compile(  # noqa: A001  (the public name the API promises)
         rounded up to a power of two for the Sobol sequence).
     max_residual
         Raise :class:`CompileError` if any output's residual exceeds this.
+    activation
+        The units: ``"tanh"`` (the paper's), or ``"lif"`` (sampled only): LIF
+        rate units, ``LIF_RATE_PARAMS``, with NEF-style encoders, intercepts
+        and maximum rates, that run as ``nengo.LIF`` spiking neurons.
     """
     if method not in METHODS:
         raise ValidationError(f"compile: method {method!r} is not one of {METHODS}")
+    if activation not in ("tanh", "lif"):
+        raise ValidationError(f"compile: activation {activation!r} is not 'tanh' or 'lif'")
+    if activation == "lif" and method != "sampled":
+        raise ValidationError("compile: activation='lif' needs method='sampled' (the taylor basis is tanh's)")
     if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma > 0):
         raise ValidationError(f"compile: gamma must be a positive number, got {gamma!r}")
     if input_scale is not None and not (math.isfinite(input_scale) and input_scale > 0):
@@ -126,9 +135,10 @@ def compile(  # noqa: A001  (the public name the API promises)
         if method == "taylor":
             fit = _fit_taylor(part.program, N, ss, gamma, degree, scale)
         else:
-            fit = _fit_sampled(part.program, N, ss, gamma, scale, noise, max_rate, n_samples)
+            fit = _fit_sampled(part.program, N, ss, gamma, scale, noise, max_rate, n_samples, activation)
         fits.append(fit)
-    rnn = _assemble(flat, fits, method, int(seed), float(gamma), time.perf_counter() - start)
+    rnn = _assemble(flat, fits, method, int(seed), float(gamma), time.perf_counter() - start,
+                    LIF_RATE_PARAMS if activation == "lif" else None)
     if max_residual is not None:
         worst = int(np.argmax(rnn.residual))
         if rnn.residual[worst] > max_residual:
@@ -204,15 +214,43 @@ def _fit_taylor(program: Program, N: int, ss, gamma: float, degree: int | None, 
     return _PartFit(B, d, r_star, W, residual, {"basis_size": len(basis), "degree": D})
 
 
-def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_samples) -> _PartFit:
+#: LIF units of ``activation="lif"``: nengo's LIF defaults; ``amplitude`` scales a
+#: rate in Hz to the network's units (a unit at 400 Hz has activity 1).
+LIF_RATE_PARAMS = {"kind": "lif", "tau_rc": 0.02, "tau_ref": 0.002, "amplitude": 1.0 / 400.0}
+
+
+def _lif_encoding(program: Program, N: int, ss, half: np.ndarray):
+    """NEF-style LIF units over the normalized box: random unit encoders,
+    intercepts U(-0.9, 0.9), maximum rates U(200, 400) Hz; gains and biases
+    from nengo's LIFRate.gain_bias (so a unit reaches its maximum rate where
+    its encoder points at radius 1)."""
+    import nengo
+
+    rng_e, rng_i, rng_x = (np.random.default_rng(s) for s in ss.spawn(3))
+    k = len(program.variables)
+    enc = nengo.dists.UniformHypersphere(surface=True).sample(N, k, rng=np.random.RandomState(rng_e.integers(2**31)))
+    intercepts = rng_i.uniform(-0.9, 0.9, size=N)
+    max_rates = rng_i.uniform(200.0, 400.0, size=N)
+    lif = nengo.LIFRate(tau_rc=LIF_RATE_PARAMS["tau_rc"], tau_ref=LIF_RATE_PARAMS["tau_ref"])
+    gain, bias = lif.gain_bias(max_rates, intercepts)
+    return gain[:, None] * enc / half, bias, rng_x
+
+
+def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_samples,
+                 activation: str = "tanh") -> _PartFit:
     import nengo.solvers  # lazily: importing npl_nengo stays light
     from scipy.stats import qmc
 
-    B, r_star, rng_x = _draw(program, N, ss)
     ranges = np.array(list(program.variable_ranges().values())).reshape(-1, 2)
     half = np.maximum(np.abs(ranges[:, 0]), np.abs(ranges[:, 1]))
-    B *= scale / half
-    d = np.arctanh(r_star)
+    if activation == "lif":
+        B, d, rng_x = _lif_encoding(program, N, ss, half)
+        r_star = _lif(d)
+        max_rate = 1.0 / LIF_RATE_PARAMS["amplitude"]
+    else:
+        B, r_star, rng_x = _draw(program, N, ss)
+        B *= scale / half
+        d = np.arctanh(r_star)
     S = int(n_samples) if n_samples is not None else max(2048, 4 * N)
     if S < 16:
         raise ValidationError(f"compile: n_samples must be at least 16, got {S}")
@@ -230,7 +268,7 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
         Y[:, i] = values[out] + f / gamma if out in program.derivatives else f
     rate = _relaxation_rate(program, values, gamma)
     sigma = noise if noise is not None else rate / (max_rate * math.sqrt(12))
-    A = np.tanh(X @ B.T + d)
+    A = _lif(X @ B.T + d) if activation == "lif" else np.tanh(X @ B.T + d)
     # nengo's LstsqL2 solves (A'A + S (reg max A)^2 I) W = A'Y: ridge for noise of std reg * max A.
     reg = sigma / A.max() if sigma > 0 else 1e-12
     Wt, solver_info = nengo.solvers.LstsqL2(reg=reg)(A, Y)
@@ -238,6 +276,10 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
     err = A @ Wt - Y
     residual = np.sqrt(np.mean(err**2, axis=0))
     return _PartFit(B, d, r_star, W, residual, {"noise_std": sigma, "n_samples": S, "reg": reg, "relaxation_rate": rate})
+
+
+def _lif(J: np.ndarray) -> np.ndarray:
+    return lif_rate(J, LIF_RATE_PARAMS)
 
 
 def _relaxation_rate(program: Program, values: dict[str, np.ndarray], gamma: float) -> float:
@@ -259,7 +301,8 @@ def _relaxation_rate(program: Program, values: dict[str, np.ndarray], gamma: flo
     return float(np.clip(rate if np.isfinite(rate) else gamma, 1.0, gamma))
 
 
-def _assemble(flat: Flat, fits: list[_PartFit], method: str, seed: int, gamma: float, seconds: float) -> ProgrammedRNN:
+def _assemble(flat: Flat, fits: list[_PartFit], method: str, seed: int, gamma: float, seconds: float,
+              activation: dict | None = None) -> ProgrammedRNN:
     sizes = [f.d.shape[0] for f in fits]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     N = int(offsets[-1])
@@ -312,6 +355,8 @@ def _assemble(flat: Flat, fits: list[_PartFit], method: str, seed: int, gamma: f
             for part, s, f in zip(flat.parts, sizes, fits)
         },
     }
+    if activation is not None:
+        info["activation"] = dict(activation)
     return ProgrammedRNN(
         name=flat.name,
         B_rec=B_rec,

@@ -34,6 +34,16 @@ _ARRAYS = ("B_rec", "W_rec", "B_ext", "d", "r_star", "W", "input_ranges", "outpu
 _TEXTS = ("signal_names", "input_names", "output_names", "block_names")
 
 
+def lif_rate(J: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+    """``amplitude / (tau_ref + tau_rc log(1 + 1/(J - 1)))`` for ``J > 1``, else 0: nengo's
+    LIFRate, written out so that the numpy reference backend needs no nengo objects."""
+    J = np.asarray(J, dtype=float)
+    out = np.zeros_like(J)
+    on = J > 1.0
+    out[on] = params["amplitude"] / (params["tau_ref"] + params["tau_rc"] * np.log1p(1.0 / (J[on] - 1.0)))
+    return out
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, dtype=float, copy=True)
     a.flags.writeable = False
@@ -145,9 +155,20 @@ class ProgrammedRNN:
         return "\n".join(lines)
 
     # -- dynamics helpers shared by backends ---------------------------------------
+    @property
+    def activation(self) -> str:
+        """The units' response function: ``"tanh"`` (default) or ``"lif"``."""
+        return str(self.info.get("activation", {}).get("kind", "tanh"))
+
+    def activate(self, J: np.ndarray) -> np.ndarray:
+        """The units' response to current ``J``: ``tanh(J)``, or :func:`lif_rate` for LIF units."""
+        if self.activation == "tanh":
+            return np.tanh(J)
+        return lif_rate(J, self.info["activation"])
+
     def drive(self, r: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """``tanh(B_rec (W_rec r) + B_ext u + d)`` for states ``r`` of shape (..., N)."""
-        return np.tanh(self.current(r, u))
+        """``activate(B_rec (W_rec r) + B_ext u + d)`` for states ``r`` of shape (..., N)."""
+        return self.activate(self.current(r, u))
 
     def current(self, r: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Input current ``B_rec (W_rec r) + B_ext u + d`` (factored: O(N k) per state)."""
@@ -186,7 +207,7 @@ class ProgrammedRNN:
             J = self.B_rec @ o0 + self.d
             if self.B_ext.shape[1]:
                 J = J + self.B_ext @ u0
-            return np.tanh(J)
+            return self.activate(J)
         arr = np.asarray(initial, dtype=float)
         if arr.shape != (self.n_neurons,):
             raise ValidationError(f"initial: array has shape {arr.shape}, expected ({self.n_neurons},)")

@@ -220,3 +220,34 @@ def test_to_nengo_rejects_what_it_cannot_build():
         npl.to_nengo(rnn, method="nef")
     with pytest.raises(npl.ValidationError, match="not an input"):
         npl.to_nengo(rnn, inputs={"s3": 0.1})
+
+
+# ---------------------------------------------------------------- LIF units (sampled compiler)
+@pytest.fixture(scope="module")
+def lif_nand():
+    return npl.compile(logic.gate("nand"), method="sampled", activation="lif", seed=0)
+
+
+def test_lif_network_rate_matches_reference_exactly(lif_nand):
+    ref = npl.run(lif_nand, _inputs("nand"), 1.0, backend="reference", integrator="euler")
+    nen = npl.run(lif_nand, _inputs("nand"), 1.0, backend="nengo", synapse="euler")
+    assert _max_diff(ref, nen, ["o"]) < 1e-9
+
+
+def test_lif_spiking_truth_table(lif_nand):
+    assert lif_nand.activation == "lif" and lif_nand.weight_norm < 1.0
+    score = networks.get("nand").metric(lif_nand, backend="nengo", neurons="lif", tol=0.03)
+    assert score.passed, score.rows
+
+
+def test_lif_activation_survives_save_and_load(lif_nand, tmp_path):
+    back = npl.load(lif_nand.save(tmp_path / "lif.npz"))
+    assert back.activation == "lif"
+    np.testing.assert_array_equal(back.drive(back.r_star, np.zeros(2)), lif_nand.drive(lif_nand.r_star, np.zeros(2)))
+
+
+def test_lif_needs_the_sampled_compiler():
+    with pytest.raises(npl.ValidationError, match="sampled"):
+        npl.compile(logic.gate("nand"), method="taylor", activation="lif")
+    with pytest.raises(npl.ValidationError, match="activation"):
+        npl.compile(logic.gate("nand"), method="sampled", activation="relu")
