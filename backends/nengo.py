@@ -237,8 +237,8 @@ def simulate(
     sample_every: int,
     simulator: Any = None,
     **sim_options: Any,
-) -> tuple[np.ndarray, dict[str, np.ndarray], bool, float]:
-    """Run ``net`` and read ``probes``; returns ``(t, data, interrupted, wall_seconds)``.
+) -> tuple[np.ndarray, dict[str, np.ndarray], bool, float, float]:
+    """Run ``net`` and read ``probes``; returns ``(t, data, interrupted, wall_seconds, build_seconds)``.
 
     ``simulator`` defaults to ``nengo.Simulator``.  Ctrl-C returns what was
     simulated so far (``interrupted=True``).
@@ -253,6 +253,7 @@ def simulate(
         warnings.filterwarnings("ignore", message="Non-finite values detected in `max_rates`")
         warnings.filterwarnings("ignore", message="invalid value encountered in log1p")
         sim = simulator(net, dt=dt, seed=seed, progress_bar=False, **sim_options)
+    build_seconds = time.perf_counter() - start
     with sim:
         try:
             sim.run_steps(n_steps)
@@ -260,7 +261,7 @@ def simulate(
             interrupted = True
         data = {name: np.asarray(sim.data[p]) for name, p in probes.items()}
         t = np.asarray(sim.trange(sample_every=sample_every * dt))
-    return t, data, interrupted, time.perf_counter() - start
+    return t, data, interrupted, time.perf_counter() - start, build_seconds
 
 
 def run(
@@ -327,7 +328,7 @@ def run(
             left -= ens.n_neurons
     for i, p in enumerate(spike_probes):
         probes[f"_spikes{i}"] = p
-    t, data, interrupted, wall = simulate(net, probes, duration, dt, seed, sample_every, simulator=simulator,
+    t, data, interrupted, wall, build_seconds = simulate(net, probes, duration, dt, seed, sample_every, simulator=simulator,
                                           optimize=optimize)
     spikes = None
     if spike_probes:  # nengo's spike output is amplitude/dt per spike: back to signed counts
@@ -341,7 +342,7 @@ def run(
             raise SimulationError(f"{backend_name}: {rnn.name!r} diverged: output {name!r} is not finite at t={t[bad[0]]:.6g} s")
     return Result(
         t=t, outputs=outputs, backend=backend_name, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,
-        info={"wall_seconds": wall, "synapse": synapse if not isinstance(rnn, NEFNetwork) else "nef",
+        info={"wall_seconds": wall, "build_seconds": build_seconds, "synapse": synapse if not isinstance(rnn, NEFNetwork) else "nef",
               "max_rate": max_rate if spiking else None, "interrupted": interrupted,
               "steps": len(t) * sample_every, "n_neurons": n_total},
     )

@@ -3,7 +3,7 @@
     npl-nengo list
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
                        [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz]
-    npl-nengo compare NAME [--methods taylor,sampled] [--neurons rate,regular]
+    npl-nengo compare NAME [--backends reference,nengo] [--methods taylor,sampled,nef] [--neurons rate,regular]
 
 ``NAME`` is a library network (``npl-nengo list``) or a saved ``.npz`` network.
 User mistakes are reported in one line on stderr with exit code 2.
@@ -32,7 +32,6 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("name", help="library network (see 'list') or a saved .npz network")
-        q.add_argument("--backend", default="reference", help="simulator backend (default: reference)")
         q.add_argument("--n-neurons", type=int, default=None, help="neurons per part (default: compiler's choice)")
         q.add_argument("--seed", type=int, default=0, help="seed of the compiler and the run (default 0)")
         q.add_argument("--dt", type=float, default=1e-3, help="time step in s (default 0.001)")
@@ -41,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="compile a network and run it once")
     common(r)
+    r.add_argument("--backend", default="reference", help="simulator backend: reference or nengo (default reference)")
     r.add_argument("--method", default="taylor", choices=["taylor", "sampled"], help="compiler (default taylor)")
     r.add_argument("--neurons", default="rate", help="rate, regular or poisson (default rate)")
     r.add_argument("--duration", type=float, default=None, help="simulated seconds (default: the network's)")
@@ -49,9 +49,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--save", metavar="NPZ", help="save the compiled network")
     r.add_argument("--force", action="store_true", help="overwrite an existing --save file")
 
-    c = sub.add_parser("compare", help="score a network with its metric across compilers and neuron modes")
+    c = sub.add_parser("compare", help="score a network with its metric across backends, compilers and neuron modes")
     common(c)
-    c.add_argument("--methods", default="taylor,sampled", help="comma-separated compilers (default taylor,sampled)")
+    c.add_argument("--backends", default="reference,nengo",
+                   help="comma-separated backends (default reference,nengo)")
+    c.add_argument("--methods", default="taylor,sampled",
+                   help="comma-separated: taylor, sampled, nef (NEF ensembles, nengo backends only; "
+                        "its spiking mode is LIF) (default taylor,sampled)")
     c.add_argument("--neurons", default="rate,regular", help="comma-separated neuron modes (default rate,regular)")
     return p
 
@@ -135,37 +139,57 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_compare(args) -> int:
+    from .backend import NEF_BACKENDS, get_backend
+    from .nef import nef
+
     entry, rnn = _load_network(args)
     if entry is None:
         raise ValidationError("compare needs a library network name (a saved file has no metric)")
+    backends = [b for b in args.backends.split(",") if b]
     methods = [m for m in args.methods.split(",") if m]
     modes = [n for n in args.neurons.split(",") if n]
+    for b in backends:
+        get_backend(b)  # an unknown or unavailable backend fails before any work
+    for m in methods:
+        if m not in ("taylor", "sampled", "nef"):
+            raise ValidationError(f"--methods: {m!r} is not taylor, sampled or nef")
     rows = []
     for method in methods:
         start = time.perf_counter()
-        rnn = _compile(entry, args, method)
+        if method == "nef":
+            rnn = nef(entry.build(), n_neurons=args.n_neurons, seed=args.seed)
+            weight_norm = float("nan")
+        else:
+            rnn = _compile(entry, args, method)
+            weight_norm = rnn.weight_norm
         compile_s = time.perf_counter() - start
-        for neurons in modes:
-            options = {"max_rate": args.max_rate} if neurons != "rate" else {}
-            tol = 0.005 if neurons == "rate" and method == "taylor" else 0.03
-            start = time.perf_counter()
-            try:
-                score = entry.metric(rnn, backend=args.backend, neurons=neurons, dt=args.dt, seed=args.seed,
-                                     **options, **_metric_tol(entry, tol))
-                verdict, error = ("PASS" if score.passed else "FAIL"), score.error
-            except NplError as exc:  # e.g. spike noise amplified into a divergence
-                verdict, error = f"ERROR ({exc})", float("nan")
-            rows.append({"method": method, "neurons": neurons, "N": rnn.n_neurons, "weight_norm": rnn.weight_norm,
-                         "result": verdict, "error": error, "tol": tol, "compile_s": compile_s,
-                         "run_s": time.perf_counter() - start})
+        for backend in backends:
+            if method == "nef" and backend not in NEF_BACKENDS:
+                continue
+            for neurons in modes:
+                mode = "lif" if method == "nef" and neurons != "rate" else neurons
+                options = {"max_rate": args.max_rate} if mode not in ("rate", "lif") else {}
+                tol = 0.005 if neurons == "rate" and method == "taylor" else 0.03
+                start = time.perf_counter()
+                try:
+                    score = entry.metric(rnn, backend=backend, neurons=mode, dt=args.dt, seed=args.seed,
+                                         **options, **_metric_tol(entry, tol))
+                    verdict, error = ("PASS" if score.passed else "FAIL"), score.error
+                except NplError as exc:  # e.g. spike noise amplified into a divergence
+                    verdict, error = f"ERROR ({exc})", float("nan")
+                rows.append({"backend": backend, "method": method, "neurons": mode, "N": rnn.n_neurons,
+                             "weight_norm": weight_norm, "result": verdict, "error": error, "tol": tol,
+                             "compile_s": compile_s, "run_s": time.perf_counter() - start})
+    if not rows:
+        raise ValidationError(f"compare: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only)")
     if args.json:
-        print(json.dumps({"network": entry.name, "backend": args.backend, "rows": rows}, indent=2))
+        print(json.dumps({"network": entry.name, "backends": backends, "rows": rows}, indent=2))
         return 0
-    print(f"{entry.name} on {args.backend}: {entry.description}")
-    print(f"{'method':<8} {'neurons':<8} {'N':>6} {'||W||':>9} {'error':>9} {'tol':>6}  result")
+    print(f"{entry.name}: {entry.description}")
+    print(f"{'backend':<10} {'method':<8} {'neurons':<8} {'N':>6} {'||W||':>9} {'error':>9} {'tol':>6} {'run s':>6}  result")
     for r in rows:
-        print(f"{r['method']:<8} {r['neurons']:<8} {r['N']:>6} {r['weight_norm']:>9.3g} {r['error']:>9.3g} "
-              f"{r['tol']:>6.3g}  {r['result']}")
+        print(f"{r['backend']:<10} {r['method']:<8} {r['neurons']:<8} {r['N']:>6} {r['weight_norm']:>9.3g} "
+              f"{r['error']:>9.3g} {r['tol']:>6.3g} {r['run_s']:>6.2f}  {r['result']}")
     return 0
 
 

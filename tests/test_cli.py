@@ -32,14 +32,23 @@ def test_run_with_inputs_save_and_plot(tmp_path, capsys):
     assert "o = -0.09" in capsys.readouterr().out
 
 
-def test_compare_shows_the_noise_finding(capsys):
+def test_compare_shows_the_noise_finding_on_every_default_backend(capsys):
     assert main(["compare", "nand", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
-    verdict = {(r["method"], r["neurons"]): r["result"] for r in rows}
-    assert verdict[("taylor", "rate")] == "PASS"
-    assert verdict[("taylor", "regular")] != "PASS"
-    assert verdict[("sampled", "rate")] == "PASS"
-    assert verdict[("sampled", "regular")] == "PASS"
+    verdict = {(r["backend"], r["method"], r["neurons"]): r["result"] for r in rows}
+    assert len(verdict) == 8
+    for backend in ("reference", "nengo"):
+        assert verdict[(backend, "taylor", "rate")] == "PASS"
+        assert verdict[(backend, "taylor", "regular")] != "PASS"
+        assert verdict[(backend, "sampled", "rate")] == "PASS"
+        assert verdict[(backend, "sampled", "regular")] == "PASS"
+
+
+def test_compare_nef_route_runs_on_nengo_only(capsys):
+    assert main(["compare", "nand", "--methods", "nef", "--backends", "reference,nengo", "--neurons", "regular",
+                 "--n-neurons", "200", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert [(r["backend"], r["neurons"], r["result"]) for r in rows] == [("nengo", "lif", "PASS")]
 
 
 @pytest.mark.parametrize(
@@ -51,6 +60,9 @@ def test_compare_shows_the_noise_finding(capsys):
         (["run", "nand", "--input", "zz=0.1"], "'zz' is not an input"),
         (["run", "nand", "--neurons", "lif"], "does not support neurons='lif'"),
         (["run", "missing.npz"], "no such file"),
+        (["compare", "nand", "--backends", "nope"], "backend 'nope' is not known"),
+        (["compare", "nand", "--methods", "magic"], "'magic' is not taylor, sampled or nef"),
+        (["compare", "nand", "--methods", "nef", "--backends", "reference"], "nothing to run"),
     ],
 )
 def test_user_mistakes_are_one_line(argv, match, capsys):
