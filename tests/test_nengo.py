@@ -251,3 +251,17 @@ def test_lif_needs_the_sampled_compiler():
         npl.compile(logic.gate("nand"), method="taylor", activation="lif")
     with pytest.raises(npl.ValidationError, match="activation"):
         npl.compile(logic.gate("nand"), method="sampled", activation="relu")
+
+
+def test_interrupt_returns_the_partial_result(compiled):
+    rnn = compiled("nand", "sampled")
+
+    def s1(t):
+        if t > 0.5:
+            raise KeyboardInterrupt
+        return 0.1
+
+    res = npl.run(rnn, {"s1": s1, "s2": 0.1}, 2.0, backend="nengo")
+    assert res.info["interrupted"] is True
+    assert 400 < len(res.t) <= 501 and len(res["o"]) == len(res.t)
+    assert res["o"][-1] == pytest.approx(-0.1, abs=0.02)
