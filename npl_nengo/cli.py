@@ -4,6 +4,7 @@
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
                        [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz]
     npl-nengo compare NAME [--backends reference,nengo] [--methods taylor,sampled,nef] [--neurons rate,regular]
+    npl-nengo gui NAME [--route neuron|nef] [--neurons N] [--port P] [--no-browser]
 
 ``NAME`` is a library network (``npl-nengo list``) or a saved ``.npz`` network.
 User mistakes are reported in one line on stderr with exit code 2.
@@ -57,7 +58,22 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated: taylor, sampled, nef (NEF ensembles, nengo backends only; "
                         "its spiking mode is LIF) (default taylor,sampled)")
     c.add_argument("--neurons", default="rate,regular", help="comma-separated neuron modes (default rate,regular)")
+    g = sub.add_parser("gui", help="open a library network in the Nengo GUI (nengo_gui on 127.0.0.1)")
+    g.add_argument("name", help="library network (see 'list')")
+    g.add_argument("--route", choices=["neuron", "nef"], default="neuron",
+                   help="neuron: the compiled reservoir (taylor, rate units); nef: NEF ensembles (default neuron)")
+    g.add_argument("--neurons", type=int, default=None, dest="n_neurons", metavar="N",
+                   help="neurons per part (default: the compiler's choice)")
+    g.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    g.add_argument("--no-browser", dest="browser", action="store_false",
+                   help="only print the URL (for servers and ssh sessions)")
     return p
+
+
+def _cmd_gui(args) -> int:
+    from .gui import gui_main
+
+    return gui_main(args.name, args.route, args.n_neurons, args.browser, args.port)
 
 
 def _load_network(args):
@@ -219,7 +235,7 @@ def _plot(result, path: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``npl-nengo``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handlers = {"list": _cmd_list, "run": _cmd_run, "compare": _cmd_compare}
+    handlers = {"list": _cmd_list, "run": _cmd_run, "compare": _cmd_compare, "gui": _cmd_gui}
     try:
         return handlers[args.command](args)
     except NplError as exc:

@@ -1,0 +1,9 @@
+"""ring of three NAND inverters (multivibrator), period ~0.68 s -- in nengo_gui.
+
+    npl-nengo gui ring_oscillator [--route neuron|nef] [--neurons N]
+    .venv/bin/python -m npl_nengo.gui examples/gui_ring_oscillator.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS
+"""
+
+from npl_nengo.gui import library_model
+
+model = library_model("ring_oscillator")

@@ -1,0 +1,399 @@
+"""Nengo GUI for the library networks and for model scripts (issue 3).
+
+    npl-nengo gui nand [--route neuron|nef] [--neurons N] [--no-browser] [--port P]
+    .venv/bin/python -m npl_nengo.gui examples/gui_nand.py     # any script that defines ``model``
+
+A *model script* is a Python file that defines ``model``, a ``nengo.Network``;
+``examples/gui_<name>.py`` is one for every library network.  Those scripts call
+:func:`library_model`, which reads two environment variables so that the command
+line can choose how the network is built without editing the script:
+
+``NPL_NENGO_ROUTE``
+    ``neuron`` (default): compile the program (``method="taylor"``) and show the
+    neuron-level network;
+    ``nef``: NEF ensembles (``npl_nengo.to_nengo(..., method="nef")``).
+``NPL_NENGO_NEURONS``
+    neurons per part (a positive integer; default: the compiler's choice).
+
+:func:`serve` runs nengo_gui's own server (``nengo_gui.gui.BaseGUI``) on a
+loopback address, prints the URL and blocks; :func:`start` runs it in a
+background thread and returns a :class:`Server` (what the tests use).  Unless
+``generate_layout=False`` they give nengo_gui a generated layout file
+(:func:`layout`): a slider for every constant source node (the inputs) and a
+value plot for every ``model.outputs`` node.  It lives in a temporary directory,
+so the work tree stays clean and a layout never outlives a change of route.
+
+nengo_gui serves without TLS unless given a certificate, and its own launcher
+refuses other interfaces without one; this module serves loopback only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import runpy
+import socket
+import sys
+import tempfile
+import threading
+import warnings
+import webbrowser
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import BackendUnavailable, ValidationError
+
+__all__ = [
+    "ROUTES",
+    "ROUTE_ENV",
+    "NEURONS_ENV",
+    "EXAMPLES",
+    "library_model",
+    "layout",
+    "Server",
+    "start",
+    "serve",
+    "example_script",
+    "gui_main",
+]
+
+#: ``--route`` → the ``method`` of :func:`npl_nengo.to_nengo`.
+ROUTES: dict[str, str] = {"neuron": "taylor", "nef": "nef"}
+ROUTE_ENV = "NPL_NENGO_ROUTE"
+NEURONS_ENV = "NPL_NENGO_NEURONS"
+#: The example scripts of a source checkout (absent from an installed wheel).
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+#: Half-range of the sliders and plots: the library's logic levels are ±0.1.
+LEVEL_RANGE = 0.2
+
+
+def _route(route: str | None) -> str:
+    route = route or os.environ.get(ROUTE_ENV) or "neuron"
+    if route not in ROUTES:
+        raise ValidationError(f"route {route!r}: use one of {', '.join(ROUTES)} (from --route or ${ROUTE_ENV})")
+    return route
+
+
+def _n_neurons(n_neurons: int | None) -> int | None:
+    if n_neurons is None:
+        text = os.environ.get(NEURONS_ENV, "").strip()
+        if not text:
+            return None
+        try:
+            n_neurons = int(text)
+        except ValueError:
+            raise ValidationError(f"${NEURONS_ENV}={text!r} is not an integer") from None
+    if n_neurons < 1:
+        raise ValidationError(f"neurons per part must be positive, got {n_neurons}")
+    return n_neurons
+
+
+def library_model(name: str, route: str | None = None, n_neurons: int | None = None) -> Any:
+    """The ``nengo.Network`` of library network ``name`` with a constant source per input.
+
+    ``route`` and ``n_neurons`` default to ``$NPL_NENGO_ROUTE`` (else ``neuron``)
+    and ``$NPL_NENGO_NEURONS`` (else the compiler's choice).  The source nodes
+    start at the entry's plain-run inputs; the generated layout makes them sliders.
+    """
+    import npl_nengo
+
+    from . import networks
+
+    entry = networks.get(name)
+    route = _route(route)
+    return npl_nengo.to_nengo(entry.build(), method=ROUTES[route], n_neurons=_n_neurons(n_neurons),
+                              inputs=dict(entry.inputs), label=f"{name} ({route})")
+
+
+def _is_constant_source(node: Any) -> bool:
+    import nengo
+    import numpy as np
+
+    output = node.output
+    return (node.size_in == 0 and output is not None and not callable(output)
+            and not isinstance(output, nengo.Process) and np.ndim(output) <= 1)
+
+
+def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANGE) -> str:
+    """nengo_gui layout (``.cfg`` text) for ``model``: inputs as sliders, outputs as value plots.
+
+    ``names`` is the namespace the script left (its globals): nengo_gui names
+    objects with its ``NameFinder`` over exactly that, and the layout must use
+    the same names.  Sliders go in a column on the left, one for every constant
+    source node; value plots go on the right, one for every node of
+    ``model.outputs`` (if the model has that attribute).  Both span
+    ``±level_range``.  The text comes from nengo_gui's own ``Config.dumps``.
+    """
+    import nengo
+    import nengo_gui
+    import nengo_gui.config
+    from nengo_gui.components import NetGraph, SimControl, Slider, Value
+
+    uids: dict[Any, str] = dict(nengo_gui.NameFinder(dict(names), model).known_name)
+    config = nengo_gui.config.Config()
+    # nengo_gui lays the graph out in [0, 1]²; sliders go left of it, plots right, and the
+    # initial zoom shows all three.  Components live in the graph's coordinates: x, y is
+    # the centre, width, height the half-size.
+    config[model].pos, config[model].size = (0.2, 0.0), (0.6, 0.6)
+    config[model].expanded, config[model].has_layout = True, False
+
+    def column(objects: list[Any], kind: type, x: float, half_width: float, prefix: str) -> None:
+        half_height = min(0.15, 0.5 / max(len(objects), 1))
+        for i, obj in enumerate(objects):
+            component = kind(obj)
+            uids[component] = f"_viz_{prefix}_{i}"
+            cfg = config[component]
+            cfg.x, cfg.y = x, half_height * (2 * i + 1)
+            cfg.width, cfg.height = half_width, half_height * 0.85
+            cfg.min_value, cfg.max_value = -level_range, level_range
+
+    sources = [node for node in model.all_nodes if _is_constant_source(node)]
+    column(sources, Slider, -0.1, 0.05, "slider")
+    column(list(getattr(model, "outputs", {}).values()), Value, 1.27, 0.2, "value")
+    for kind, uid in ((SimControl, "_viz_sim_control"), (NetGraph, "_viz_net_graph")):
+        uids[kind()] = uid
+    # Components and the model; other nodes and ensembles only name what the components show.
+    shown = {obj: uid for obj, uid in uids.items() if obj is model or not isinstance(obj, nengo.Network)}
+    return config.dumps(uids=shown) + "\n"
+
+
+def _import_nengo_gui() -> None:
+    try:
+        with warnings.catch_warnings():  # its editor's advice to install jedi, on every start
+            warnings.filterwarnings("ignore", message="Install the jedi module")
+            import nengo_gui  # noqa: F401
+    except ImportError as exc:
+        raise BackendUnavailable(f"the GUI needs nengo_gui ({exc}): pip install 'npl_nengo[gui]'") from None
+
+
+def _imported_backends() -> dict[str, Any]:
+    """nengo_gui's known simulator backends that are already imported (it imports none)."""
+    import nengo_gui.exec_env
+
+    return {name: sys.modules[name] for name in nengo_gui.exec_env.known_modules if name in sys.modules}
+
+
+def _patch_nengo_gui() -> None:
+    """Stop nengo_gui importing every simulator it knows each time it runs a script.
+
+    ``nengo_gui.exec_env.discover_backends`` imports nengo_ocl, nengo_dl, ... so
+    that a script which starts a Simulator of its own can be stopped; with the
+    ``dl`` extra installed that imports TensorFlow (about 10 s and 1 GB) before
+    the first page shows.  A backend the script does not import cannot be
+    started by it, so offering only the imported ones (nengo always) keeps that
+    guard; the GUI's backend menu lists the same.  nengo_gui looks the function
+    up at call time, so replacing the module attribute is enough.
+    """
+    import nengo_gui.exec_env
+
+    nengo_gui.exec_env.discover_backends = _imported_backends
+
+
+def _loopback(host: str) -> None:
+    """Refuse a host that reaches anything but this machine (nengo_gui would serve it without TLS)."""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 0, proto=socket.IPPROTO_TCP)}
+    except socket.gaierror as exc:
+        raise ValidationError(f"host {host!r}: {exc}") from None
+    if not addresses or not all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses):
+        raise ValidationError(f"host {host!r} is not a loopback address: the GUI serves without TLS, "
+                              "so it listens on 127.0.0.1 / ::1 only")
+
+
+class Server:
+    """A nengo_gui server running in a daemon thread (from :func:`start`).
+
+    Attributes
+    ----------
+    url
+        Address to open, with nengo_gui's reusable access token.
+    port
+        The TCP port it listens on.
+    script
+        The model script it serves.
+    """
+
+    def __init__(self, gui: Any, host: str, script: Path, tmpdir: tempfile.TemporaryDirectory | None) -> None:
+        self._gui = gui
+        self._tmpdir = tmpdir
+        self._pages: list[Any] = []  # every page it made, closed or not (see stop)
+        create_page = gui.server.create_page
+
+        def track(*args: Any, **kwargs: Any) -> Any:
+            page = create_page(*args, **kwargs)
+            self._pages.append(page)
+            return page
+
+        gui.server.create_page = track
+        self.script = script
+        self.port: int = gui.server.server_port
+        self._base = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+        self.url = self._base + str(gui.server.get_resource(token=True))
+        self._thread = threading.Thread(target=gui.start, name=f"nengo_gui:{self.port}", daemon=True)
+        self._thread.start()
+
+    def one_time_url(self) -> str:
+        """A URL whose token works once (what nengo_gui itself hands a browser)."""
+        return self._base + str(self._gui.server.get_resource(token="one-time"))
+
+    @property
+    def page_errors(self) -> list[dict]:
+        """Python errors (``{"trace", "line"}``) of the open pages: script, build or simulation."""
+        return [page.error for page in list(self._gui.server.pages) if page.error is not None]
+
+    def alive(self) -> bool:
+        """Whether the server thread still runs."""
+        return self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server stops (or ``timeout`` s); ``True`` if it stopped."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Shut the server down, end its pages' simulation threads and remove the generated layout."""
+        server = self._gui.server
+        server.shutdown()
+        self._thread.join(timeout)
+        # A page's simulation thread waits inside the simulator's step while the page
+        # is paused, and only leaves when page.sim is unset; nengo_gui leaves it
+        # waiting when the page closes, so end each one here.
+        for page in self._pages:
+            page.finished = True
+            page.sim = None
+        self._pages.clear()
+        for binding in server.bindings:
+            binding.socket.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+            self._tmpdir = None
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start(script: str | os.PathLike, host: str = "127.0.0.1", port: int = 0, *,
+          generate_layout: bool = True, auto_shutdown: float = 0.0) -> Server:
+    """Start nengo_gui for model script ``script`` in a background thread.
+
+    ``port=0`` picks a free port.  With ``generate_layout`` the script is run
+    once here to lay out its inputs and outputs (and to fail early, with the
+    script's own traceback, if it does not define a ``nengo.Network`` called
+    ``model``); nengo_gui then runs it again for the page and its editor.
+    Otherwise nengo_gui uses ``<script>.cfg`` next to the script, as its own
+    launcher does.  ``auto_shutdown`` > 0 stops the server that many seconds
+    after its last page closes (nengo_gui's default is 2).
+    """
+    _import_nengo_gui()
+    import nengo
+    import nengo_gui.page
+    from nengo_gui.gui import BaseGUI
+    from nengo_gui.guibackend import GuiServerSettings, ModelContext
+
+    _patch_nengo_gui()
+    script = Path(script).resolve()
+    if not script.is_file():
+        raise ValidationError(f"model script {str(script)!r} does not exist")
+    _loopback(host)
+    tmpdir, page_settings = None, nengo_gui.page.PageSettings()
+    if generate_layout:
+        sys.path.insert(0, str(script.parent))  # as nengo_gui runs it: sibling modules import
+        try:
+            names = runpy.run_path(str(script), run_name="__nengo_gui__")
+        finally:
+            sys.path.remove(str(script.parent))
+        if not isinstance(names.get("model"), nengo.Network):
+            raise ValidationError(f"{script} must define a nengo.Network called 'model'")
+        tmpdir = tempfile.TemporaryDirectory(prefix="npl_nengo_gui_")
+        cfg = Path(tmpdir.name) / (script.name + ".cfg")
+        cfg.write_text(layout(names["model"], names))
+        page_settings.filename_cfg = str(cfg)
+    settings = GuiServerSettings((host, port), auto_shutdown=auto_shutdown)
+    try:
+        gui = BaseGUI(ModelContext(filename=str(script)), settings, page_settings)
+    except BaseException:
+        if tmpdir is not None:
+            tmpdir.cleanup()
+        raise
+    return Server(gui, host, script, tmpdir)
+
+
+def serve(script: str | os.PathLike, host: str = "127.0.0.1", port: int = 0, browser: bool = True, *,
+          generate_layout: bool = True) -> None:
+    """Serve model script ``script`` in nengo_gui until its last page closes or Ctrl-C.
+
+    Prints the URL (with its access token); ``browser`` also opens it with
+    :mod:`webbrowser`.  See :func:`start` for the other arguments.
+    """
+    server = start(script, host, port, generate_layout=generate_layout, auto_shutdown=2.0)
+    print(f"nengo_gui is serving {server.script} at\n  {server.url}\n(Ctrl-C stops it)", flush=True)
+    try:
+        if browser:
+            webbrowser.open(server.one_time_url())
+        while not server.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        print("stopping nengo_gui", flush=True)
+    finally:
+        server.stop()
+
+
+_SCRIPT = '''"""Library network {name!r} for nengo_gui (written by npl_nengo.gui)."""
+from npl_nengo.gui import library_model
+
+model = library_model({name!r})
+'''
+
+
+def example_script(name: str, directory: str | os.PathLike | None = None) -> Path:
+    """The model script of library network ``name``.
+
+    ``examples/gui_<name>.py`` of the source checkout if it exists, else one
+    written into ``directory`` (which must then be given).
+    """
+    from . import networks
+
+    networks.get(name)  # a clear error for an unknown name
+    path = EXAMPLES / f"gui_{name}.py"
+    if path.is_file():
+        return path
+    if directory is None:
+        raise ValidationError(f"no {path}; pass a directory to write the script into")
+    path = Path(directory) / f"gui_{name}.py"
+    path.write_text(_SCRIPT.format(name=name))
+    return path
+
+
+def gui_main(name: str, route: str = "neuron", n_neurons: int | None = None, browser: bool = True,
+             port: int = 0) -> int:
+    """``npl-nengo gui NAME``: serve library network ``name`` on 127.0.0.1 and return the exit code.
+
+    The route and neuron count reach the script through ``$NPL_NENGO_ROUTE`` and
+    ``$NPL_NENGO_NEURONS`` (set for this process, which also runs nengo_gui).
+    Raises :class:`~npl_nengo.errors.ValidationError` for a bad name, route or count.
+    """
+    os.environ[ROUTE_ENV] = _route(route)
+    n_neurons = _n_neurons(n_neurons)
+    if n_neurons is None:
+        os.environ.pop(NEURONS_ENV, None)
+    else:
+        os.environ[NEURONS_ENV] = str(n_neurons)
+    with tempfile.TemporaryDirectory(prefix="npl_nengo_gui_") as tmp:
+        serve(example_script(name, tmp), port=port, browser=browser)
+    return 0
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m npl_nengo.gui SCRIPT.py   (a script that defines model)", file=sys.stderr)
+        return 2
+    serve(argv[0])
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(_main(sys.argv[1:]))

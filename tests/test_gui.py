@@ -1,0 +1,237 @@
+"""Nengo GUI (issue 3): every library network's example script in a real browser.
+
+Headless Chromium (Debian ``chromium`` + ``chromium-driver``) driven by selenium
+opens each ``examples/gui_<name>.py`` served by :func:`npl_nengo.gui.start`.
+Without a browser the browser tests skip, except when ``$CI`` is set: there
+they fail, so CI cannot pass without having run them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import runpy
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, NoReturn
+
+import nengo
+import numpy as np
+import pytest
+
+from npl_nengo import gui, networks
+from npl_nengo.errors import ValidationError
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted((ROOT / "examples").glob("gui_*.py"))
+CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                # without these Chromium hangs on a network that reaches nothing
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage",  # containers often have a 64 MB /dev/shm
+                "--window-size=1400,900"]
+#: Simulated seconds each page runs before its plots are compared with nengo.Simulator.
+RUN_TIME = 0.3
+#: Wall-clock limit of any one wait in the browser.
+TIMEOUT = 60.0
+
+# Read from the page: the labels in the network graph, the sliders and value plots
+# (label, and for plots the received times and values), the play button, the
+# simulated time and the simulation control's websocket.
+JS_LABELS = "return Array.from(document.querySelectorAll('#netgraph text'), t => t.textContent)"
+JS_COMPONENTS = """return Nengo.Component.components.map(c => [
+    c instanceof Nengo.Slider ? 'slider' : c instanceof Nengo.Value ? 'value' : 'other', c.label.textContent,
+    c.data_store ? c.data_store.times.slice() : null, c.data_store ? c.data_store.data.map(a => a.slice()) : null])"""
+JS_STATUS = "return [document.getElementById('pause_button_icon').className, sim.time, sim.ws.readyState]"
+
+
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; $CI is set, so the GUI tests must run, not skip")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory):
+    """One headless Chromium for the module (its console log is drained per test)."""
+    for module in ("nengo_gui", "selenium"):
+        if importlib.util.find_spec(module) is None:
+            _unavailable(f"{module} is not installed (pip install -e '.[gui,test]')")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    chromedriver = shutil.which("chromedriver")
+    if not browser or not chromedriver:
+        _unavailable("chromium and chromedriver are not on PATH (apt-get install chromium chromium-driver)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in CHROME_FLAGS + [f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("unhandledPromptBehavior", "accept")  # an alert must not wedge later tests
+    d = webdriver.Chrome(options=options, service=Service(chromedriver))
+    d.set_page_load_timeout(TIMEOUT)
+    yield d
+    d.quit()
+
+
+def _wait(what: str, probe: Callable[[], Any], timeout: float = TIMEOUT) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail naming ``what`` after ``timeout`` s."""
+    end = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def _severe(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def _run_page(driver, server: gui.Server, until: float) -> None:
+    """Open ``server``'s page, press play, run to ``until`` simulated seconds, pause."""
+    driver.get(server.url)
+    _wait("the simulation control's websocket", lambda: driver.execute_script(JS_STATUS)[2] == 1)  # OPEN
+    _play_until(driver, until)
+
+
+def _play_until(driver, until: float) -> None:
+    driver.find_element("id", "pause_button").click()
+    _wait(f"simulated time to reach {until} s",
+          lambda: driver.execute_script(JS_STATUS)[1] >= until or _errors(driver))
+    driver.find_element("id", "pause_button").click()
+    _wait("the simulation to pause", lambda: "glyphicon-play" in driver.execute_script(JS_STATUS)[0])
+
+
+def _errors(driver) -> str:
+    """nengo_gui's Python error pane (script, build or simulation traceback)."""
+    return driver.find_element("id", "console_error").get_attribute("textContent")
+
+
+def _components(driver) -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Slider labels, and ``{plot label: (times, values)}`` of the value plots (one line each)."""
+    sliders, plots = [], {}
+    for kind, label, times, data in driver.execute_script(JS_COMPONENTS):
+        if kind == "slider":
+            sliders.append(label)
+        elif kind == "value":
+            plots[label] = (np.asarray(times), np.asarray(data[0]))
+    return sliders, plots
+
+
+def test_every_library_network_has_an_example_script():
+    assert sorted(p.stem for p in SCRIPTS) == sorted(f"gui_{name}" for name in networks.names())
+
+
+def test_route_and_neurons_are_validated(monkeypatch):
+    monkeypatch.setenv(gui.ROUTE_ENV, "spiking")
+    with pytest.raises(ValidationError, match="route 'spiking'"):
+        gui.library_model("nand")
+    monkeypatch.setenv(gui.ROUTE_ENV, "nef")
+    monkeypatch.setenv(gui.NEURONS_ENV, "ten")
+    with pytest.raises(ValidationError, match="NPL_NENGO_NEURONS"):
+        gui.library_model("nand")
+    with pytest.raises(ValidationError, match="positive"):
+        gui.library_model("nand", n_neurons=0)
+
+
+def test_serves_loopback_only():
+    pytest.importorskip("nengo_gui")
+    with pytest.raises(ValidationError, match="loopback"):
+        gui.start(SCRIPTS[0], host="0.0.0.0")
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("route", ["neuron", "nef"])
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem[4:])
+def test_example_in_browser(driver, script, route, monkeypatch):
+    """The page shows the network, a slider per input and a plot per output, runs,
+    plots what nengo.Simulator computes for the same model, and logs no error."""
+    monkeypatch.setenv(gui.ROUTE_ENV, route)
+    monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    entry = networks.get(script.stem[4:])
+    program = entry.build()
+    _severe(driver)  # drain
+    with gui.start(script) as server:
+        _run_page(driver, server, RUN_TIME)
+        assert _errors(driver) == "" and server.page_errors == []
+        assert float(driver.find_element("id", "ticks_tr").text.split()[-1]) >= RUN_TIME  # the time display
+        labels = driver.execute_script(JS_LABELS)
+        sliders, plots = _components(driver)
+        driver.get("about:blank")  # close the page's websockets before the server goes
+    assert set(program.inputs) | set(program.outputs) <= set(labels), labels
+    assert sorted(sliders) == sorted(f"{name} (slider)" for name in entry.inputs)
+    assert sorted(plots) == sorted(program.outputs)
+    assert _severe(driver) == []
+
+    model = runpy.run_path(str(script))["model"]
+    with model:
+        probes = {name: nengo.Probe(node, synapse=0.01) for name, node in model.outputs.items()}  # Value's synapse
+    end = max(times[-1] for times, _ in plots.values())
+    with nengo.Simulator(model, progress_bar=False) as sim:
+        sim.run(end)
+    for name, (times, values) in plots.items():
+        # nengo calls the plot's Node function once at t = 0 when the plot is made (to size it)
+        times, values = times[times > 0], values[times > 0]
+        assert times[0] < 0.01 and times[-1] >= RUN_TIME and len(times) == len(set(np.round(times, 4)))
+        steps = np.round(times / sim.dt).astype(int) - 1
+        np.testing.assert_allclose(values, sim.data[probes[name]][steps, 0], atol=1e-5, err_msg=name)
+
+
+@pytest.mark.gui
+def test_slider_drives_the_network(driver):
+    """Typing a value into a slider changes the input: NAND(1, 1) = 0 becomes NAND(0, 1) = 1."""
+    from selenium.webdriver.common.keys import Keys
+
+    with gui.start(ROOT / "examples" / "gui_nand.py") as server:
+        _run_page(driver, server, RUN_TIME)
+        assert _components(driver)[1]["o"][1][-1] == pytest.approx(-0.1, abs=0.01)
+        slider = next(c for c in driver.find_elements("css selector", "[data-object-type=slider]")
+                      if c.find_element("class name", "label").text == "s1 (slider)")
+        slider.find_element("css selector", "[data-object-type=slider_handle]").click()  # the handle: click to type a value
+        field = _wait("the slider's text field", lambda: driver.find_elements("id", "value_in_field"))[0]
+        field.send_keys(Keys.CONTROL, "a")
+        field.send_keys("-0.1", Keys.ENTER)
+        _play_until(driver, RUN_TIME + 1.0)
+        _, values = _components(driver)[1]["o"]
+        driver.get("about:blank")
+        assert values[-1] == pytest.approx(0.1, abs=0.01)
+        assert server.page_errors == []
+
+
+@pytest.mark.gui
+def test_gui_command_serves_until_interrupted(driver, tmp_path):
+    """``npl-nengo gui nand --neurons 30 --no-browser`` prints a URL that works, passes the route
+    and neuron count to the script, and exits 0 on Ctrl-C."""
+    exe = shutil.which("npl-nengo") or str(Path(sys.executable).parent / "npl-nengo")
+    log = tmp_path / "gui.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([exe, "gui", "nand", "--route", "neuron", "--neurons", "30", "--no-browser"],
+                                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+
+    def printed_url() -> re.Match | None:
+        if proc.poll() is not None:
+            pytest.fail(f"npl-nengo gui exited with {proc.returncode}:\n{log.read_text()}")
+        return re.search(r"http://\S+\?token=\w+", log.read_text())
+
+    try:
+        url = _wait("npl-nengo gui to print its URL", printed_url).group(0)
+        assert url.startswith("http://127.0.0.1:")
+        driver.get(url)
+        # the neuron route's ensemble, with the 30 neurons asked for
+        _wait("'nand (30 units)' in the network graph", lambda: "nand (30 units)" in driver.execute_script(JS_LABELS))
+        driver.get("about:blank")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
