@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["run", "get_backend", "BACKENDS"]
 
 #: Backend name -> module inside npl_nengo.backends.
-BACKENDS = {"reference": "reference", "nengo": "nengo"}
+BACKENDS = {"reference": "reference", "nengo": "nengo", "brian2": "brian2"}
 #: Backends that build nengo networks, and so also run NEF networks (:func:`npl_nengo.nef`).
 NEF_BACKENDS = ("nengo",)
 

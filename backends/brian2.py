@@ -1,0 +1,305 @@
+"""The Brian2 backend: a ProgrammedRNN as a ``brian2.Network``.
+
+Groups (equations are strings, parameters live in a namespace):
+
+* ``units`` (N): the programmed units, input current ``J = d + I_rec + I_ext``;
+* ``signals`` (k + n_outputs): the decoded fed-back signals ``W_rec r`` and
+  the named outputs ``W r``;
+* ``inputs`` (n_inputs): ``u = stim(t, i)``, a 2-D ``TimedArray`` holding every
+  input sampled at the step starts (the same values the reference backend's
+  Euler step and nengo use).
+
+Synapses: ``units -> signals`` (weights ``W_rec`` and ``W``), ``signals ->
+units`` (``B_rec``, only the k fed-back rows) and ``inputs -> units``
+(``B_ext``), all as summed variables or spike effects: O(N k) synapses, never
+an N x N matrix.
+
+* ``neurons="rate"``: ``dr/dt = gamma (tanh(J) - r)`` per unit (or LIF rate
+  units for networks compiled with ``activation="lif"``), ``signals`` are
+  summed variables ``s = sum_i w_i r_i``.  ``method="euler"`` reproduces the
+  reference backend's ``integrator="euler"`` to rounding;
+  ``"exponential_euler"`` (default) is exact for the unit's leak with ``J``
+  held over a step: nengo's ``synapse="zoh"``.
+* ``neurons="regular" | "poisson"``: each unit fires at ``max_rate |tanh(J)|``
+  (an integrate-and-reset phase from a random start, or a Bernoulli draw per
+  step); a spike carries the sign of ``tanh(J)`` (signed weights: the synapse
+  adds ``sign(a_pre) w gamma / max_rate``), so one population covers signed
+  activity.  The filter with time constant ``1/gamma`` sits on the decoded
+  signals (``ds/dt = -gamma s``): linear, so filtering ``W_rec r`` equals
+  ``W_rec`` times the filtered spike trains, at O(k) state instead of O(N).
+* ``neurons="lif"``: LIF units (``dv/dt = (J - v)/tau_rc``, threshold 1, reset
+  0, refractory ``tau_ref``) for networks compiled with ``activation="lif"``;
+  each spike adds ``amplitude gamma`` (activity = amplitude x rate).
+
+Targets: ``"numpy"`` (default, everywhere), ``"cython"``, ``"cpp_standalone"``
+(built in a temporary directory that is removed afterwards; the device is
+reset so that several standalone runs work in one process).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..errors import BackendUnavailable, SimulationError, ValidationError
+from ..inputs import Inputs
+from ..result import Result
+from ..rnn import ProgrammedRNN
+
+try:
+    import brian2 as b2
+except ImportError as exc:  # pragma: no cover - the dependency is pinned
+    raise BackendUnavailable(f"the brian2 backend needs brian2 ({exc}): pip install 'npl_nengo[brian2]'") from None
+
+NAME = "brian2"
+NEURONS = ("rate", "regular", "poisson", "lif")
+TARGETS = ("numpy", "cython", "cpp_standalone")
+METHODS = ("exponential_euler", "euler")
+
+__all__ = ["NAME", "NEURONS", "TARGETS", "METHODS", "build", "run"]
+
+_TANH_RATE = "a = tanh(J) : 1"
+# nengo's LIFRate written for Brian2: 0 below threshold, clip keeps log() finite there.
+_LIF_RATE = "a = amplitude / (tau_ref + tau_rc * log(1 + 1 / clip(J - 1, 1e-12, inf))) * int(J > 1) : 1"
+
+
+def _unit_equations(rnn: ProgrammedRNN, neurons: str) -> tuple[str, dict]:
+    """Equations, threshold, reset, refractory of the units for a neuron mode."""
+    current = "J = d + I_rec + I_ext : 1\nd : 1 (constant)\nI_rec : 1\nI_ext : 1\n"
+    rate = _LIF_RATE if rnn.activation == "lif" else _TANH_RATE
+    if neurons == "rate":
+        return current + rate + "\ndr/dt = gamma * (a - r) : 1\n", {}
+    if neurons == "regular":
+        return (current + rate + "\ndv/dt = max_rate * abs(a) : 1\n",
+                dict(threshold="v > 1", reset="v -= 1"))
+    if neurons == "poisson":
+        return current + rate + "\n", dict(threshold="rand() < max_rate * abs(a) * dt")
+    # LIF: the membrane itself, nengo's conventions (threshold 1, reset 0)
+    return (current + "dv/dt = (J - v) / tau_rc : 1 (unless refractory)\n",
+            dict(threshold="v > 1", reset="v = 0", refractory="tau_ref"))
+
+
+def _check_mode(rnn: ProgrammedRNN, neurons: str, method: str, max_rate: float, dt: float) -> None:
+    if neurons not in NEURONS:
+        raise ValidationError(f"brian2: neurons {neurons!r} is not one of {NEURONS}")
+    if method not in METHODS:
+        raise ValidationError(f"brian2: method {method!r} is not one of {METHODS}")
+    if neurons == "lif" and rnn.activation != "lif":
+        raise ValidationError(f"brian2: neurons='lif' needs a network compiled with activation='lif' "
+                              f"(npl_nengo.compile(..., method='sampled', activation='lif')); {rnn.name!r} has tanh units")
+    if rnn.activation == "lif" and neurons not in ("rate", "lif"):
+        raise ValidationError(f"brian2: a LIF network runs with neurons='rate' or 'lif', not {neurons!r}")
+    if neurons in ("regular", "poisson"):
+        if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
+            raise ValidationError(f"brian2: max_rate must be a positive number of Hz, got {max_rate!r}")
+        if max_rate * dt > 1.0 + 1e-12:
+            raise ValidationError(f"brian2: max_rate * dt = {max_rate * dt:g} > 1: a Brian2 neuron spikes at most "
+                                  f"once per step; use dt <= {1.0 / max_rate:g} s")
+
+
+def build(
+    rnn: ProgrammedRNN,
+    stim: np.ndarray,
+    neurons: str = "rate",
+    dt: float = 1e-3,
+    method: str = "exponential_euler",
+    max_rate: float = 1000.0,
+    r0: np.ndarray | None = None,
+    phases: np.ndarray | None = None,
+    sample_every: int = 1,
+    record_spikes: int = 0,
+) -> tuple[Any, dict[str, Any]]:
+    """Build the ``brian2.Network`` of ``rnn``; returns ``(network, parts)``.
+
+    ``stim`` holds the input values at the step starts, shape
+    ``(steps + 1, n_inputs)``.  ``r0`` is the initial state (N,), ``phases``
+    the initial phase / membrane of spiking units.  ``parts`` names the
+    groups, synapses and monitors (``"outputs"`` is the StateMonitor of the
+    named outputs, ``"spikes"`` the SpikeMonitor if asked for).
+    """
+    N, k, n_out, n_in = rnn.n_neurons, rnn.n_signals, len(rnn.output_names), len(rnn.input_names)
+    r0 = rnn.r_star if r0 is None else r0
+    lif = rnn.info.get("activation", {})
+    namespace = {
+        "gamma": rnn.gamma * b2.Hz,
+        "max_rate": max_rate * b2.Hz,
+        "tau_rc": lif.get("tau_rc", 0.02) * b2.second,
+        "tau_ref": lif.get("tau_ref", 0.002) * b2.second,
+        # LIF activity = amplitude x rate: amplitude is a time (1/400 s)
+        "amplitude": lif.get("amplitude", 1.0) * b2.second,
+        "stim": b2.TimedArray(np.asarray(stim, dtype=float), dt=dt * b2.second),
+    }
+    eqs, spiking = _unit_equations(rnn, neurons)
+    # regular: the phase advances by dt * rate per step, as in the reference backend (Euler is exact for it)
+    unit_method = {"rate": method, "regular": "euler", "poisson": "euler", "lif": "exact"}[neurons]
+    units = b2.NeuronGroup(N, eqs, method=unit_method, namespace=namespace,
+                           name="units*", **spiking)
+    units.d = np.asarray(rnn.d)
+    if neurons == "rate":
+        units.r = np.asarray(r0)
+    elif phases is not None and neurons in ("regular", "lif"):
+        units.v = np.asarray(phases)
+    W = np.vstack([rnn.W_rec, rnn.W])  # (k + n_out, N): fed-back signals, then outputs
+    s0 = W @ np.asarray(r0)
+    pre, post = np.nonzero(W.T)  # only the non-zero weights: circuits are block-sparse
+    if neurons == "rate":
+        signals = b2.NeuronGroup(k + n_out, "s : 1", name="signals*", namespace=namespace)
+        decode = b2.Synapses(units, signals, "w : 1 (constant)\ns_post = w * r_pre : 1 (summed)", name="decode*",
+                             namespace=namespace)
+    else:
+        signals = b2.NeuronGroup(k + n_out, "ds/dt = -gamma * s : 1", method="exact", name="signals*",
+                                 namespace=namespace)
+        signals.s = s0
+        # a spike adds its unit's activity quantum times gamma, signed with the unit's rate
+        quantum = "amplitude" if neurons == "lif" else "sign(a_pre) / max_rate"
+        decode = b2.Synapses(units, signals, "w : 1 (constant)", on_pre=f"s_post += w * gamma * {quantum}",
+                             name="decode*", namespace=namespace)
+    decode.connect(i=pre, j=post)
+    decode.w = W.T[pre, post]
+    objects = [units, signals, decode]
+    if k:
+        bi, bj = np.nonzero(rnn.B_rec.T)  # signal -> unit
+        encode = b2.Synapses(signals, units, "b : 1 (constant)\nI_rec_post = b * s_pre : 1 (summed)", name="encode*",
+                             namespace=namespace)
+        encode.connect(i=bi, j=bj)
+        encode.b = rnn.B_rec.T[bi, bj]
+        objects.append(encode)
+    if n_in:
+        inputs = b2.NeuronGroup(n_in, "u = stim(t, i) : 1", name="inputs*", namespace=namespace)
+        ei, ej = np.nonzero(rnn.B_ext.T)
+        external = b2.Synapses(inputs, units, "b : 1 (constant)\nI_ext_post = b * u_pre : 1 (summed)",
+                               name="external*", namespace=namespace)
+        external.connect(i=ei, j=ej)
+        external.b = rnn.B_ext.T[ei, ej]
+        objects += [inputs, external]
+    # The record at step n must be the state after n steps (the first, n = 0, is dropped by run):
+    # summed rate signals are computed from this step's r before the update, so read them at
+    # its end; spiking signals are state variables updated in this step, so read them at its start.
+    outputs = b2.StateMonitor(signals, "s", record=list(range(k, k + n_out)), dt=sample_every * dt * b2.second,
+                              when="end" if neurons == "rate" else "start", name="outputs*")
+    objects.append(outputs)
+    parts = {"units": units, "signals": signals, "outputs": outputs}
+    if record_spikes and neurons != "rate":
+        spikes = b2.SpikeMonitor(units[:record_spikes], variables=[] if neurons == "lif" else ["a"], name="spikes*")
+        objects.append(spikes)
+        parts["spikes"] = spikes
+    return b2.Network(*objects), parts
+
+
+def run(
+    rnn: ProgrammedRNN,
+    inputs: Mapping[str, Any] | None,
+    duration: float,
+    neurons: str = "rate",
+    dt: float = 1e-3,
+    seed: int = 0,
+    target: str = "numpy",
+    method: str = "exponential_euler",
+    max_rate: float = 1000.0,
+    initial: Any = None,
+    sample_every: int = 1,
+    record_spikes: int | bool = False,
+    build_dir: str | None = None,
+) -> Result:
+    """Run ``rnn`` on Brian2; see :func:`npl_nengo.run`.
+
+    Parameters
+    ----------
+    target
+        ``"numpy"`` (default), ``"cython"`` or ``"cpp_standalone"``.
+    method
+        Rate units: ``"exponential_euler"`` (exact leak, = nengo's ``"zoh"``) or
+        ``"euler"`` (= the reference backend's ``integrator="euler"``).
+    max_rate
+        Spike rate (Hz) of a unit at ``|tanh(J)| = 1``; at most ``1/dt``.
+    initial
+        Initial state (see :meth:`ProgrammedRNN.initial_state`).
+    sample_every
+        Record every n-th step (the monitor's own ``dt``; memory stays bounded).
+    record_spikes
+        Record the spikes of the first n units (True: all) as signed counts per step.
+    build_dir
+        cpp_standalone: build here (kept) instead of a removed temporary directory.
+    """
+    if target not in TARGETS:
+        raise ValidationError(f"brian2: target {target!r} is not one of {TARGETS}")
+    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
+        raise ValidationError(f"brian2: sample_every must be a positive integer, got {sample_every!r}")
+    _check_mode(rnn, neurons, method, max_rate, dt)
+    sig = Inputs(rnn.input_names, inputs, dt)
+    n_steps = int(round(duration / dt))
+    # one extra step: the record at step 0 (the initial state) is dropped below
+    stim = sig.at(np.arange(n_steps + 2) * dt) if len(sig) else np.zeros((n_steps + 2, 1))
+    rng = np.random.default_rng(seed)
+    r0 = rnn.initial_state(initial, stim[0, : len(sig)])
+    phases = rng.uniform(0.0, 1.0, size=rnn.n_neurons) if neurons != "rate" else None
+    n_spk = 0 if neurons == "rate" or not record_spikes else (rnn.n_neurons if record_spikes is True else int(record_spikes))
+    start = time.perf_counter()
+    with _target(target, build_dir) as device:
+        b2.seed(seed)
+        b2.defaultclock.dt = dt * b2.second
+        net, parts = build(rnn, stim, neurons=neurons, dt=dt, method=method, max_rate=max_rate, r0=r0,
+                           phases=phases, sample_every=sample_every, record_spikes=n_spk)
+        net.run((n_steps + 1) * dt * b2.second, namespace={})  # never the caller's locals
+        device.finish()
+        raw = np.asarray(parts["outputs"].s)  # (n_out, records)
+        spikes = None
+        if "spikes" in parts:
+            mon = parts["spikes"]
+            steps = np.rint(np.asarray(mon.t / b2.second) / dt).astype(np.int64)  # spikes of step n: row n
+            counts = np.zeros((n_steps, n_spk), dtype=np.int16)
+            sign = np.sign(np.asarray(mon.a)) if neurons != "lif" else np.ones(len(steps))
+            keep = (steps >= 0) & (steps < n_steps)
+            np.add.at(counts, (steps[keep], np.asarray(mon.i)[keep]), sign[keep].astype(np.int16))
+            spikes = counts
+    wall = time.perf_counter() - start
+    n_rec = n_steps // sample_every
+    data = raw[:, 1 : n_rec + 1]
+    t = (np.arange(data.shape[1]) + 1) * sample_every * dt
+    outputs = {name: data[i].copy() for i, name in enumerate(rnn.output_names)}
+    for name, values in outputs.items():
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise SimulationError(f"brian2: {rnn.name!r} diverged: output {name!r} is not finite at t={t[bad[0]]:.6g} s")
+    return Result(
+        t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,
+        info={"wall_seconds": wall, "target": target, "method": method if neurons == "rate" else "spikes",
+              "max_rate": max_rate if neurons in ("regular", "poisson") else None, "interrupted": False,
+              "steps": n_steps},
+    )
+
+
+class _target:
+    """Select a Brian2 code-generation target for one run and restore the previous state after."""
+
+    def __init__(self, target: str, build_dir: str | None):
+        self.target, self.build_dir = target, build_dir
+        self._tmp: tempfile.TemporaryDirectory | None = None
+
+    def __enter__(self) -> "_target":
+        self._saved = b2.prefs.codegen.target
+        b2.start_scope()
+        if self.target == "cpp_standalone":
+            if self.build_dir is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="npl_nengo_brian2_")
+            b2.set_device("cpp_standalone", directory=self.build_dir or self._tmp.name, build_on_run=False)
+        else:
+            b2.prefs.codegen.target = self.target
+        return self
+
+    def finish(self) -> None:
+        if self.target == "cpp_standalone":
+            b2.device.build(directory=self.build_dir or self._tmp.name, compile=True, run=True, debug=False)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.target == "cpp_standalone":
+            b2.device.reinit()
+            b2.device.activate()  # back to the runtime device
+            b2.set_device("runtime")
+            if self._tmp is not None:
+                self._tmp.cleanup()
+        b2.prefs.codegen.target = self._saved
