@@ -69,8 +69,10 @@ def run(
     duration
         Simulated time in seconds.
     backend
-        ``"reference"`` (numpy, built in) or ``"nengo"`` (``nengo.Simulator``;
-        options ``synapse="zoh" | "euler"``).
+        ``"reference"`` (numpy, built in), ``"nengo"`` (``nengo.Simulator``;
+        options ``synapse="zoh" | "euler"``) or ``"brian2"`` (options
+        ``target="numpy" | "cython" | "cpp_standalone"``,
+        ``method="exponential_euler" | "euler"``).
     neurons
         ``"rate"``, or a spiking mode the backend supports (``"regular"``,
         ``"poisson"``, nengo also ``"stochastic"`` and ``"lif"``; pass

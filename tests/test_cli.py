@@ -36,8 +36,8 @@ def test_compare_shows_the_noise_finding_on_every_default_backend(capsys):
     assert main(["compare", "nand", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     verdict = {(r["backend"], r["method"], r["neurons"]): r["result"] for r in rows}
-    assert len(verdict) == 8
-    for backend in ("reference", "nengo"):
+    assert len(verdict) == 12
+    for backend in ("reference", "nengo", "brian2"):
         assert verdict[(backend, "taylor", "rate")] == "PASS"
         assert verdict[(backend, "taylor", "regular")] != "PASS"
         assert verdict[(backend, "sampled", "rate")] == "PASS"
@@ -45,7 +45,7 @@ def test_compare_shows_the_noise_finding_on_every_default_backend(capsys):
 
 
 def test_compare_nef_route_runs_on_nengo_only(capsys):
-    assert main(["compare", "nand", "--methods", "nef", "--backends", "reference,nengo", "--neurons", "regular",
+    assert main(["compare", "nand", "--methods", "nef", "--backends", "reference,nengo,brian2", "--neurons", "regular",
                  "--n-neurons", "200", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert [(r["backend"], r["neurons"], r["result"]) for r in rows] == [("nengo", "lif", "PASS")]
