@@ -261,7 +261,11 @@ def run(
         b2.defaultclock.dt = dt * b2.second
         net, parts = build(rnn, stim, neurons=neurons, dt=dt, method=method, max_rate=max_rate, r0=r0,
                            phases=phases, sample_every=sample_every, record_spikes=n_spk)
-        net.run((n_steps + 1) * dt * b2.second, namespace={})  # never the caller's locals
+        interrupted = False
+        try:
+            net.run((n_steps + 1) * dt * b2.second, namespace={})  # never the caller's locals
+        except KeyboardInterrupt:  # runtime targets: keep what was simulated
+            interrupted = True
         device.finish()
         raw = np.asarray(parts["outputs"].s)  # (n_out, records)
         spikes = None
@@ -281,7 +285,7 @@ def run(
             spikes = counts
     wall = time.perf_counter() - start
     n_rec = n_steps // sample_every
-    data = raw[:, 1 : n_rec + 1]
+    data = raw[:, 1 : n_rec + 1]  # fewer when interrupted
     t = (np.arange(data.shape[1]) + 1) * sample_every * dt
     outputs = {name: data[i].copy() for i, name in enumerate(rnn.output_names)}
     for name, values in outputs.items():
@@ -291,8 +295,8 @@ def run(
     return Result(
         t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,
         info={"wall_seconds": wall, "target": target, "method": method if neurons == "rate" else "spikes",
-              "max_rate": max_rate if neurons in ("regular", "poisson") else None, "interrupted": False,
-              "steps": n_steps},
+              "max_rate": max_rate if neurons in ("regular", "poisson") else None, "interrupted": interrupted,
+              "steps": data.shape[1] * sample_every},
     )
 
 

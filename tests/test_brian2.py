@@ -180,3 +180,17 @@ def test_standalone_build_directory_is_removed(sampled, monkeypatch, tmp_path):
     monkeypatch.setattr(tempfile, "tempdir", None)
     npl.run(sampled("nand"), {"s1": 0.1, "s2": 0.1}, 0.05, backend="brian2", target="cpp_standalone")
     assert not [p for p in os.listdir(tmp_path) if p.startswith("npl_nengo_brian2_")]
+
+
+def test_interrupt_returns_the_partial_result(sampled, monkeypatch):
+    original = b2.Network.run
+
+    def interrupted_run(self, duration, **kwargs):  # simulate 0.4 s, then Ctrl-C
+        original(self, 0.4 * b2.second, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(b2.Network, "run", interrupted_run)
+    res = npl.run(sampled("nand"), {"s1": 0.1, "s2": 0.1}, 2.0, backend="brian2")
+    assert res.info["interrupted"] is True
+    assert len(res.t) == len(res["o"]) == 399
+    assert res["o"][-1] == pytest.approx(-0.1, abs=0.02)
