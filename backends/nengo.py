@@ -24,8 +24,9 @@ times the filtered rates):
   makes a rate run reproduce the reference backend's ``integrator="euler"``
   to rounding.
 
-Both start from the run's initial state (the filter state is set to
-``W_rec r0`` and ``W r0``), so a run begins where the reference backend does.
+Both start from the run's initial state (the filter state and its output
+signal are set to ``W_rec r0`` and ``W r0``: :class:`InitialFilter`), so a run
+begins where the reference backend does.
 
 Neuron modes: ``"rate"``; ``"regular"``, ``"poisson"``, ``"stochastic"``:
 nengo's spiking wrappers around ``Tanh(tau_ref=1/max_rate)`` with spike
@@ -71,6 +72,25 @@ class InitialFilter(nengo.LinearFilter):
 
     def make_state(self, shape_in, shape_out, dt, dtype=None, y0=None):
         return super().make_state(shape_in, shape_out, dt, dtype=dtype, y0=self._y0 if y0 is None else y0)
+
+
+@nengo.builder.Builder.register(InitialFilter)
+def _build_initial_filter(model, synapse: InitialFilter, sig_in, sig_out=None, mode: str = "update"):
+    """Build an :class:`InitialFilter` with its output signal starting at ``y0`` too.
+
+    Nengo's builder creates a synapse's output signal at 0 and the filter writes
+    its state into it only at the end of step 1, so the units would see a zero
+    loop on step 1; nengo_dl even keeps a one-state filter's state in that
+    signal.  Starting the signal at ``y0`` makes both simulators start where
+    the reference backend does.
+    """
+    from nengo.builder.processes import build_process
+    from nengo.builder.signal import Signal
+
+    if sig_out is None:
+        y0 = np.array(np.broadcast_to(synapse._y0, sig_in.shape), dtype=sig_in.dtype)
+        sig_out = Signal(initial_value=y0, name=f"{sig_in.name}.{synapse}")
+    return build_process(model, synapse, sig_in, sig_out, mode=mode)
 
 
 def _synapse(kind: str, gamma: float, dt: float, y0) -> InitialFilter:
@@ -209,13 +229,6 @@ def build(
                 synapse=_synapse(synapse, rnn.gamma, dt, rnn.W_rec @ r0),
             )
             nengo.Connection(net.loop, net.ensemble.neurons, transform=np.asarray(rnn.B_rec), synapse=None)
-            # Nengo starts a synapse's output signal at 0 and writes the filter
-            # state into it only after the first step, so on step 1 the units
-            # would see a zero loop: this node supplies W_rec r0 for that step.
-            first = np.asarray(rnn.W_rec @ r0)
-            if np.any(first):
-                kick = nengo.Node(lambda t: first if t < 1.5 * dt else 0.0 * first, label="initial state")
-                nengo.Connection(kick, net.loop, synapse=None)
         net.outputs = {}
         net.output_connections = {}
         for i, name in enumerate(rnn.output_names):
