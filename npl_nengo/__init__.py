@@ -17,6 +17,7 @@ from .result import Result
 from .backend import run
 from .nef import NEFNetwork, nef
 from .nengo_net import to_nengo
+from .rate_reference import RateReference, rate_reference
 
 __all__ = [
     "__version__",
@@ -27,6 +28,8 @@ __all__ = [
     "load",
     "run",
     "to_nengo",
+    "rate_reference",
+    "RateReference",
     "nef",
     "NEFNetwork",
     "Result",

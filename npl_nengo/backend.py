@@ -18,6 +18,8 @@ import math
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Mapping
 
+import numpy as np
+
 from .errors import BackendUnavailable, ValidationError
 from .inputs import InputLike
 from .result import Result
@@ -29,9 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["run", "get_backend", "BACKENDS"]
 
 #: Backend name -> module inside npl_nengo.backends.
-BACKENDS = {"reference": "reference", "nengo": "nengo", "brian2": "brian2"}
+BACKENDS = {"reference": "reference", "nengo": "nengo", "brian2": "brian2", "nengo_dl": "nengo_dl"}
 #: Backends that build nengo networks, and so also run NEF networks (:func:`npl_nengo.nef`).
-NEF_BACKENDS = ("nengo",)
+NEF_BACKENDS = ("nengo", "nengo_dl")
 
 
 def get_backend(name: str) -> ModuleType:
@@ -65,7 +67,9 @@ def run(
         description (:func:`npl_nengo.nef`) for the nengo-family backends.
     inputs
         ``{input name: value}``: numbers, arrays (one sample per step) or
-        callables of time (s).
+        callables of time (s).  A list of such dicts is a batch of trials:
+        nengo_dl runs it as one minibatch, other backends one trial after the
+        other; the Result then holds one row per trial (``result.trial(i)``).
     duration
         Simulated time in seconds.
     backend
@@ -110,4 +114,21 @@ def run(
         raise ValidationError(
             f"run: backend {backend!r} does not support neurons={neurons!r} (supported: {', '.join(module.NEURONS)})"
         )
+    if isinstance(inputs, (list, tuple)):
+        if not inputs or not all(isinstance(x, Mapping) for x in inputs):
+            raise ValidationError("run: a batch of inputs is a non-empty list of dicts {input name: value}")
+        if not getattr(module, "BATCHES", False):
+            return _stack([module.run(rnn, inputs=x, duration=float(duration), neurons=neurons, dt=float(dt),
+                                      seed=seed, **options) for x in inputs])
     return module.run(rnn, inputs=inputs, duration=float(duration), neurons=neurons, dt=float(dt), seed=seed, **options)
+
+
+def _stack(results: list[Result]) -> Result:
+    """Trials run one by one as one batch Result."""
+    first = results[0]
+    spikes = None if first.spikes is None else np.stack([r.spikes for r in results])
+    info = {**first.info, "trials": len(results),
+            "wall_seconds": sum(r.info.get("wall_seconds", 0.0) for r in results),
+            "interrupted": any(r.info.get("interrupted") for r in results)}
+    return Result(first.t, {k: np.stack([r[k] for r in results]) for k in first.outputs}, first.backend,
+                  first.neurons, first.dt, first.seed, first.name, spikes, info)

@@ -26,8 +26,10 @@ class Result:
     ----------
     t : ndarray (n,)
         Sample times in seconds (the first sample is at ``dt * sample_every``).
-    outputs : dict of str -> ndarray (n,)
+    outputs : dict of str -> ndarray (n,) or (trials, n)
         Every named output of the network; also reachable as ``result[name]``.
+        A batch run (``inputs=[{...}, {...}]``) holds one row per trial; see
+        :attr:`trials` and :meth:`trial`.
     backend, neurons : str
         Where and with which neuron model it ran.
     dt : float
@@ -64,8 +66,25 @@ class Result:
     def keys(self):
         return self.outputs.keys()
 
+    @property
+    def trials(self) -> int | None:
+        """Number of trials of a batch run, ``None`` for a single run."""
+        return self.info.get("trials")
+
+    def trial(self, i: int) -> "Result":
+        """Trial ``i`` of a batch run as a single-run Result."""
+        if self.trials is None:
+            raise ValidationError("Result.trial: this is a single run, not a batch")
+        if not -self.trials <= i < self.trials:
+            raise ValidationError(f"Result.trial: trial {i} out of range (the batch has {self.trials})")
+        spikes = None if self.spikes is None else self.spikes[i]
+        return Result(self.t, {k: v[i] for k, v in self.outputs.items()}, self.backend, self.neurons, self.dt,
+                      self.seed, self.name, spikes, {**self.info, "trials": None, "trial": i % self.trials})
+
     def mean(self, name: str, t0: float, t1: float) -> float:
         """Mean of an output over ``t0 < t <= t1`` (s)."""
+        if self.trials is not None:
+            raise ValidationError("Result.mean: a batch result; take result.trial(i).mean(...)")
         mask = (self.t > t0 + 1e-12) & (self.t <= t1 + 1e-12)
         if not mask.any():
             raise ValidationError(f"Result.mean: no samples in ({t0}, {t1}] s")

@@ -8,7 +8,7 @@ from npl_nengo.networks import logic
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 #: Backends the shared suites (test_spiking.py, test_backends.py) run on.
-BACKENDS = ["reference", "nengo", "brian2"]
+BACKENDS = ["reference", "nengo", "nengo_dl", "brian2"]
 
 
 @pytest.fixture(params=BACKENDS)

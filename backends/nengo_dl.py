@@ -1,0 +1,168 @@
+"""The NengoDL backend: the nengo backend's network on ``nengo_dl.Simulator``.
+
+No second copy of network code: the network is :func:`npl_nengo.backends.nengo.build`
+(or the NEF route's :func:`~npl_nengo.nef.build_nef`), simulated by TensorFlow.
+
+* **Batches.** ``inputs`` may be a list of input dicts: every trial runs in
+  one call through NengoDL's minibatch dimension (each input's source Node is
+  fed an array of shape ``(trials, steps, 1)``); the Result's outputs then
+  have shape ``(trials, samples)`` (``result.trial(i)`` is one trial).
+* **Precision.** ``dtype="float32"`` (NengoDL's default) or ``"float64"``.
+  Measured against the nengo reference simulator on the same network: float32
+  agrees to ~3e-7 (rate, sampled networks), float64 to ~1e-15.
+* **Devices.** A GPU when TensorFlow sees one, the CPU otherwise (``device=``
+  as NengoDL's: ``"/cpu:0"``, ``"/gpu:0"``).  TensorFlow's log noise and
+  NengoDL's "no GPU" warning are silenced unless ``quiet=False``.
+
+Where ``import nengo_dl`` fails (e.g. an unpinned ``pip install nengo-dl``
+pulled TensorFlow >= 2.13, whose Keras no longer has what NengoDL 3.6 imports),
+the error is a :class:`~npl_nengo.errors.BackendUnavailable` naming the fix.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+import warnings
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import BackendUnavailable, SimulationError, ValidationError
+from ..inputs import Inputs
+from ..nef import NEFNetwork, build_nef
+from ..result import Result
+from ..rnn import ProgrammedRNN
+from . import nengo as nengo_backend
+
+FIX = ("pip install 'nengo-dl==3.6.0' 'tensorflow==2.12.1' 'numpy==1.23.5' 'jax==0.4.13' 'jaxlib==0.4.13' "
+       "(or: pip install -e '.[dl]'); NengoDL 3.6 imports only with TensorFlow 2.12.x, and an unpinned "
+       "'pip install nengo-dl' installs a TensorFlow whose Keras it cannot import")
+
+
+def _import_nengo_dl():
+    # TensorFlow reads its log level when it is first imported
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import nengo_dl
+        import tensorflow as tf
+    except Exception as exc:  # ImportError, or Keras/TF version errors raised while importing
+        raise BackendUnavailable(f"backend 'nengo_dl' cannot be imported ({type(exc).__name__}: {exc}). Fix: {FIX}") from None
+    tf.get_logger().setLevel(logging.ERROR)
+    return nengo_dl, tf
+
+
+nengo_dl, tf = _import_nengo_dl()
+
+NAME = "nengo_dl"
+NEURONS = nengo_backend.NEURONS
+DTYPES = ("float32", "float64")
+#: The backend runs a list of input dicts as one minibatch (see npl_nengo.run).
+BATCHES = True
+
+__all__ = ["NAME", "NEURONS", "DTYPES", "BATCHES", "run", "gpu_available"]
+
+
+def gpu_available() -> bool:
+    """Whether TensorFlow sees a GPU."""
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def _trials(inputs) -> list[dict]:
+    if inputs is None or isinstance(inputs, Mapping):
+        return [dict(inputs or {})]
+    if isinstance(inputs, Sequence) and not isinstance(inputs, (str, bytes)) and len(inputs) > 0 \
+            and all(isinstance(x, Mapping) for x in inputs):
+        return [dict(x) for x in inputs]
+    raise ValidationError("nengo_dl: inputs must be a dict {name: value} or a non-empty list of such dicts (a batch)")
+
+
+def run(
+    rnn: ProgrammedRNN | NEFNetwork,
+    inputs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+    duration: float,
+    neurons: str = "rate",
+    dt: float = 1e-3,
+    seed: int = 0,
+    synapse: str = "zoh",
+    max_rate: float = 1000.0,
+    initial: Any = None,
+    sample_every: int = 1,
+    dtype: str = "float32",
+    device: str | None = None,
+    progress_bar: bool = False,
+    quiet: bool = True,
+) -> Result:
+    """Run ``rnn`` on ``nengo_dl.Simulator``; see :func:`npl_nengo.run`.
+
+    Parameters
+    ----------
+    inputs
+        One dict, or a list of dicts: a batch of trials run as one minibatch.
+    synapse, max_rate, initial
+        As for the nengo backend (the network is the same).
+    sample_every
+        Keep every n-th sample.
+    dtype
+        ``"float32"`` (default) or ``"float64"``.
+    device
+        NengoDL's ``device`` (``None``: a GPU if TensorFlow sees one).
+    progress_bar
+        NengoDL's build and run progress bars.
+    quiet
+        Silence TensorFlow's logging and NengoDL's warnings during the run.
+    """
+    import nengo
+
+    if dtype not in DTYPES:
+        raise ValidationError(f"nengo_dl: dtype {dtype!r} is not one of {DTYPES}")
+    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
+        raise ValidationError(f"nengo_dl: sample_every must be a positive integer, got {sample_every!r}")
+    trials = _trials(inputs)
+    batch = not (inputs is None or isinstance(inputs, Mapping))
+    n_steps = int(round(duration / dt))
+    names = rnn.input_names
+    signals = [Inputs(names, x, dt) for x in trials]  # validates every trial
+    # The nengo backend's alignment: step k (t = k dt) uses the input at (k-1) dt.
+    t_in = np.arange(n_steps) * dt
+    values = np.stack([s.at(t_in) for s in signals]) if names else np.zeros((len(trials), n_steps, 0))
+    placeholders = {n: float(values[0, 0, j]) for j, n in enumerate(names)}
+    if isinstance(rnn, NEFNetwork):
+        if neurons not in ("rate", "lif"):
+            raise ValidationError(f"nengo_dl: an NEF network runs with neurons='lif' or 'rate', not {neurons!r}")
+        net = build_nef(rnn, placeholders, neurons=neurons, dt=dt)
+    else:
+        net = nengo_backend.build(rnn, placeholders, neurons=neurons, synapse=synapse, dt=dt, max_rate=max_rate,
+                                  initial=initial, seed=seed)
+    with net:
+        nengo_dl.configure_settings(dtype=dtype)
+        probes = {name: nengo.Probe(conn, "output") for name, conn in net.output_connections.items()}
+    data = {net.sources[n]: values[:, :, j : j + 1] for j, n in enumerate(names)}
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.filterwarnings("ignore", message="No GPU support detected")
+            warnings.filterwarnings("ignore", category=UserWarning, module="nengo_dl")
+        with nengo_dl.Simulator(net, dt=dt, seed=seed, minibatch_size=len(trials), device=device,
+                                progress_bar=progress_bar) as sim:
+            build_seconds = time.perf_counter() - start
+            sim.run_steps(n_steps, data=data or None, progress_bar=progress_bar)
+            raw = {name: np.asarray(sim.data[p])[:, :, 0] for name, p in probes.items()}  # (trials, steps)
+    wall = time.perf_counter() - start
+    keep = slice(sample_every - 1, n_steps, sample_every)
+    t = (np.arange(n_steps) + 1)[keep] * dt
+    outputs = {name: v[:, keep] if batch else v[0, keep] for name, v in raw.items()}
+    for name, v in outputs.items():
+        bad = np.argwhere(~np.isfinite(np.atleast_2d(v)))
+        if bad.size:
+            raise SimulationError(f"nengo_dl: {rnn.name!r} diverged: output {name!r} is not finite at "
+                                  f"t={t[bad[0, 1]]:.6g} s" + (f" (trial {bad[0, 0]})" if batch else ""))
+    return Result(
+        t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name,
+        info={"wall_seconds": wall, "build_seconds": build_seconds, "trials": len(trials) if batch else None,
+              "dtype": dtype, "device": device or ("/gpu:0" if gpu_available() else "/cpu:0"),
+              "synapse": synapse if not isinstance(rnn, NEFNetwork) else "nef",
+              "max_rate": max_rate if neurons != "rate" else None, "interrupted": False, "steps": n_steps},
+    )
