@@ -3,7 +3,7 @@
     npl-nengo list
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
                        [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz]
-    npl-nengo compare NAME [--backends reference,nengo,brian2] [--methods taylor,sampled,nef] [--neurons rate,regular]
+    npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,nef] [--neurons rate,regular]
     npl-nengo gui NAME [--route neuron|nef] [--neurons N] [--port P] [--no-browser]
 
 ``NAME`` is a library network (``npl-nengo list``) or a saved ``.npz`` network.
@@ -52,8 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("compare", help="score a network with its metric across backends, compilers and neuron modes")
     common(c)
-    c.add_argument("--backends", default="reference,nengo,brian2",
-                   help="comma-separated backends (default reference,nengo,brian2)")
+    c.add_argument("--backends", default="reference,nengo,nengo_dl,brian2",
+                   help="comma-separated backends (default reference,nengo,nengo_dl,brian2)")
     c.add_argument("--methods", default="taylor,sampled",
                    help="comma-separated: taylor, sampled, nef (NEF ensembles, nengo backends only; "
                         "its spiking mode is LIF) (default taylor,sampled)")

@@ -36,9 +36,10 @@ def test_compare_shows_the_noise_finding_on_every_default_backend(capsys):
     assert main(["compare", "nand", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["rows"]
     verdict = {(r["backend"], r["method"], r["neurons"]): r["result"] for r in rows}
-    assert len(verdict) == 12
-    for backend in ("reference", "nengo", "brian2"):
-        assert verdict[(backend, "taylor", "rate")] == "PASS"
+    assert len(verdict) == 16
+    for backend in ("reference", "nengo", "nengo_dl", "brian2"):
+        # nengo_dl computes in float32, which the min-norm weights do not survive (test_nengo_dl.py)
+        assert (verdict[(backend, "taylor", "rate")] == "PASS") == (backend != "nengo_dl")
         assert verdict[(backend, "taylor", "regular")] != "PASS"
         assert verdict[(backend, "sampled", "rate")] == "PASS"
         assert verdict[(backend, "sampled", "regular")] == "PASS"
