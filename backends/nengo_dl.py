@@ -102,6 +102,58 @@ def _trials(inputs) -> list[dict]:
     raise ValidationError("nengo_dl: inputs must be a dict {name: value} or a non-empty list of such dicts (a batch)")
 
 
+def _initials(initial: Any, n: int) -> list:
+    """One initial-state spec per trial (a list gives one each; anything else is shared)."""
+    if isinstance(initial, list):
+        if len(initial) != n:
+            raise ValidationError(f"nengo_dl: {len(initial)} initial states for {n} trials")
+        return initial
+    return [initial] * n
+
+
+def _initial_state_kicks(net, rnn: ProgrammedRNN, initials: list, u0: np.ndarray, synapse: str, dt: float,
+                         n_steps: int, data: dict) -> dict:
+    """Per-trial initial states on a network whose filters start at trial 0's.
+
+    The filters are linear and their state is shared by the minibatch, so a
+    trial's difference ``delta`` of the decoded initial values is added by
+    superposition: once unfiltered into the loop on step 1 (what the units
+    read before the first filter update), and as the filter's own response
+    ``a^k delta``, produced by a copy of the synapse fed ``delta a / b`` on
+    step 1 (``y_k = a y_(k-1) + b x_k``: one-state filters).  Outputs get the
+    same response through a probed copy; :func:`run` adds it.
+    """
+    import nengo
+
+    r0 = np.stack([rnn.initial_state(x, u) for x, u in zip(initials, u0)])  # (trials, N)
+    g = rnn.gamma
+    a = 1.0 - dt * g if synapse == "euler" else math.exp(-dt * g)
+    b = 1.0 - a
+    delta_loop = (r0 - r0[0]) @ np.asarray(rnn.W_rec).T  # (trials, k)
+    delta_out = (r0 - r0[0]) @ np.asarray(rnn.W).T  # (trials, n_out)
+
+    def first_step(values: np.ndarray) -> np.ndarray:
+        arr = np.zeros((values.shape[0], n_steps, values.shape[1]))
+        arr[:, 0, :] = values
+        return arr
+
+    kick_probes = {}
+    with net:
+        if rnn.n_signals:
+            now = nengo.Node(np.zeros(rnn.n_signals), label="initial states (step 1)")
+            nengo.Connection(now, net.loop, synapse=None)
+            later = nengo.Node(np.zeros(rnn.n_signals), label="initial states (decay)")
+            nengo.Connection(later, net.loop, synapse=nengo_backend._synapse(synapse, g, dt, 0.0))
+            data[now] = first_step(delta_loop)
+            data[later] = first_step(delta_loop * a / b)
+        out = nengo.Node(np.zeros(len(rnn.output_names)), label="initial outputs (decay)")
+        data[out] = first_step(delta_out * a / b)
+        for i, name in enumerate(rnn.output_names):
+            conn = nengo.Connection(out[i], net.outputs[name], synapse=nengo_backend._synapse(synapse, g, dt, 0.0))
+            kick_probes[name] = nengo.Probe(conn, "output")
+    return kick_probes
+
+
 def run(
     rnn: ProgrammedRNN | NEFNetwork,
     inputs: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
@@ -124,8 +176,12 @@ def run(
     ----------
     inputs
         One dict, or a list of dicts: a batch of trials run as one minibatch.
-    synapse, max_rate, initial
+    synapse, max_rate
         As for the nengo backend (the network is the same).
+    initial
+        As for the nengo backend, or a list with one initial state per trial
+        (e.g. many starts of an attractor; with ``inputs`` a dict the trials
+        share it).
     sample_every
         Keep every n-th sample.
     dtype
@@ -145,6 +201,8 @@ def run(
         raise ValidationError(f"nengo_dl: sample_every must be a positive integer, got {sample_every!r}")
     trials = _trials(inputs)
     batch = not (inputs is None or isinstance(inputs, Mapping))
+    if isinstance(initial, list) and not batch:  # a batch of initial states
+        trials, batch = [dict(trials[0]) for _ in initial], True
     n_steps = int(round(duration / dt))
     names = rnn.input_names
     signals = [Inputs(names, x, dt) for x in trials]  # validates every trial
@@ -157,12 +215,16 @@ def run(
             raise ValidationError(f"nengo_dl: an NEF network runs with neurons='lif' or 'rate', not {neurons!r}")
         net = build_nef(rnn, placeholders, neurons=neurons, dt=dt)
     else:
+        initials = _initials(initial, len(trials))
         net = nengo_backend.build(rnn, placeholders, neurons=neurons, synapse=synapse, dt=dt, max_rate=max_rate,
-                                  initial=initial, seed=seed)
+                                  initial=initials[0], seed=seed)
     with net:
         nengo_dl.configure_settings(dtype=dtype)
         probes = {name: nengo.Probe(conn, "output") for name, conn in net.output_connections.items()}
     data = {net.sources[n]: values[:, :, j : j + 1] for j, n in enumerate(names)}
+    kick_probes = {}
+    if not isinstance(rnn, NEFNetwork) and any(x is not initials[0] for x in initials):
+        kick_probes = _initial_state_kicks(net, rnn, initials, values[:, 0, :], synapse, dt, n_steps, data)
     start = time.perf_counter()
     with warnings.catch_warnings():
         if quiet:
@@ -173,6 +235,8 @@ def run(
             build_seconds = time.perf_counter() - start
             sim.run_steps(n_steps, data=data or None, progress_bar=progress_bar)
             raw = {name: np.asarray(sim.data[p])[:, :, 0] for name, p in probes.items()}  # (trials, steps)
+            for name, p in kick_probes.items():  # per-trial initial states (linear superposition)
+                raw[name] = raw[name] + np.asarray(sim.data[p])[:, :, 0]
     wall = time.perf_counter() - start
     keep = slice(sample_every - 1, n_steps, sample_every)
     t = (np.arange(n_steps) + 1)[keep] * dt

@@ -13,9 +13,8 @@ them give?
 
 Networks (sampled compiler, seed 0, rate neurons, ``synapse="euler"``,
 1 s per trial, dt = 1 ms): the NAND gate (300 units), trials with random
-input levels; the scaled Lorenz system (REFERENCE.md §4.3, 600 units) with no
-inputs, every trial the same (NengoDL batches inputs, not yet initial states:
-the cost per trial does not depend on the values).  Trials per second =
+input levels; the scaled Lorenz system (REFERENCE.md §4.3, 600 units), no
+inputs, trials with random initial states (``initial=[...]``).  Trials per second =
 trials / wall time of the whole call, building included (that is what a user
 waits for); the build time of one NengoDL simulator is reported too.  Device:
 the CPU of the machine below (no GPU was lent to this task; see the README's
@@ -56,8 +55,13 @@ def lorenz() -> npl.Program:
     )
 
 
-def trials_for(rnn, n: int, rng) -> list[dict]:
-    return [{name: float(rng.choice([-0.1, 0.1])) for name in rnn.input_names} for _ in range(n)]
+def trials_for(rnn, n: int, rng) -> tuple[list[dict], list]:
+    """Inputs and initial states of n trials: random input levels; a network without inputs
+    (an attractor) gets random starts of its fed-back signals instead."""
+    inputs = [{name: float(rng.choice([-0.1, 0.1])) for name in rnn.input_names} for _ in range(n)]
+    if rnn.input_names:
+        return inputs, [None] * n
+    return inputs, [{s: float(rng.uniform(-0.05, 0.05)) for s in rnn.signal_names} for _ in range(n)]
 
 
 def measure(rnn, batches, duration: float) -> list[dict]:
@@ -65,20 +69,20 @@ def measure(rnn, batches, duration: float) -> list[dict]:
     rows = []
     common = dict(duration=duration, synapse="euler")
     for b in batches:
-        trials = trials_for(rnn, b, rng)
+        trials, starts = trials_for(rnn, b, rng)
         start = time.perf_counter()
-        res = npl.run(rnn, trials, backend="nengo_dl", **common)
+        res = npl.run(rnn, trials, backend="nengo_dl", initial=starts, **common)
         wall = time.perf_counter() - start
         rows.append({"way": f"nengo_dl batched ({b})", "trials": b, "wall_seconds": wall,
                      "trials_per_second": b / wall, "build_seconds": res.info["build_seconds"]})
         print(f"  {rnn.name} nengo_dl batch {b}: {b / wall:.2f} trials/s", flush=True)
-    trials = trials_for(rnn, ONE_BY_ONE, rng)
+    trials, starts = trials_for(rnn, ONE_BY_ONE, rng)
     for label, backend, options in [("nengo_dl one by one", "nengo_dl", {"synapse": "euler"}),
                                     ("nengo", "nengo", {"synapse": "euler"}),
                                     ("reference", "reference", {"integrator": "euler"})]:
         start = time.perf_counter()
-        for x in trials:
-            npl.run(rnn, x, duration, backend=backend, **options)
+        for x, x0 in zip(trials, starts):
+            npl.run(rnn, x, duration, backend=backend, initial=x0, **options)
         wall = time.perf_counter() - start
         rows.append({"way": label, "trials": ONE_BY_ONE, "wall_seconds": wall,
                      "trials_per_second": ONE_BY_ONE / wall, "build_seconds": None})

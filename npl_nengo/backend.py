@@ -70,6 +70,8 @@ def run(
         callables of time (s).  A list of such dicts is a batch of trials:
         nengo_dl runs it as one minibatch, other backends one trial after the
         other; the Result then holds one row per trial (``result.trial(i)``).
+        Likewise ``initial=[...]``, one initial state per trial (many starts
+        of an attractor).
     duration
         Simulated time in seconds.
     backend
@@ -114,12 +116,19 @@ def run(
         raise ValidationError(
             f"run: backend {backend!r} does not support neurons={neurons!r} (supported: {', '.join(module.NEURONS)})"
         )
-    if isinstance(inputs, (list, tuple)):
-        if not inputs or not all(isinstance(x, Mapping) for x in inputs):
+    initial = options.get("initial")
+    if isinstance(inputs, (list, tuple)) or isinstance(initial, list):
+        if isinstance(inputs, (list, tuple)) and (not inputs or not all(isinstance(x, Mapping) for x in inputs)):
             raise ValidationError("run: a batch of inputs is a non-empty list of dicts {input name: value}")
-        if not getattr(module, "BATCHES", False):
+        n = len(inputs) if isinstance(inputs, (list, tuple)) else len(initial)
+        if isinstance(initial, list) and len(initial) != n:
+            raise ValidationError(f"run: {len(initial)} initial states for a batch of {n} trials")
+        if not getattr(module, "BATCHES", False):  # trial by trial
+            trial_inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs] * n
+            trial_initial = initial if isinstance(initial, list) else [initial] * n
+            rest = {k: v for k, v in options.items() if k != "initial"}
             return _stack([module.run(rnn, inputs=x, duration=float(duration), neurons=neurons, dt=float(dt),
-                                      seed=seed, **options) for x in inputs])
+                                      seed=seed, initial=x0, **rest) for x, x0 in zip(trial_inputs, trial_initial)])
     return module.run(rnn, inputs=inputs, duration=float(duration), neurons=neurons, dt=float(dt), seed=seed, **options)
 
 

@@ -97,3 +97,18 @@ def test_bad_options_name_what_is_wrong(nand):
         npl.run(nand, [ROWS[0], 3], 0.1, backend="nengo_dl")
     with pytest.raises(npl.ValidationError, match="spiking mode"):
         npl.rate_reference("nand", neurons="rate")
+
+
+def test_a_batch_of_initial_states_equals_separate_runs():
+    """Per-trial initial states (many starts of an attractor) in one minibatch: exact in float64."""
+    rnn = npl.compile(logic.ring_oscillator(), method="sampled", seed=1)
+    starts = [None, "zero", {"g1.o": 0.1, "g2.o": -0.1, "g3.o": 0.05}, "rstar"]
+    batch = npl.run(rnn, {}, 0.5, backend="nengo_dl", synapse="euler", initial=starts, dtype="float64")
+    looped = npl.run(rnn, {}, 0.5, backend="reference", integrator="euler", initial=starts)
+    assert batch.trials == looped.trials == 4
+    for i, start in enumerate(starts):
+        single = npl.run(rnn, {}, 0.5, backend="reference", integrator="euler", initial=start)
+        assert _max_diff(batch.trial(i), single) < 1e-12
+        assert _max_diff(looped.trial(i), single) == 0.0
+    with pytest.raises(npl.ValidationError, match="initial states for a batch"):
+        npl.run(rnn, [{}, {}], 0.1, backend="nengo_dl", initial=starts)
