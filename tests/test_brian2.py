@@ -118,15 +118,6 @@ def test_poisson_same_seed_same_result_different_seed_different(sampled):
     assert a["o"][-100:].mean() > 0.05
 
 
-def test_monitors_are_decimated(sampled):
-    rnn = sampled("nand")
-    full = npl.run(rnn, {"s1": 0.1, "s2": -0.1}, 0.2, backend="brian2")
-    dec = npl.run(rnn, {"s1": 0.1, "s2": -0.1}, 0.2, backend="brian2", sample_every=10)
-    assert len(dec.t) == 20
-    np.testing.assert_allclose(dec.t, full.t[9::10])
-    np.testing.assert_allclose(dec["o"], full["o"][9::10], atol=1e-14)
-
-
 def test_synapses_are_n_by_k_not_n_by_n(sampled):
     rnn = sampled("full_adder")
     stim = np.zeros((3, len(rnn.input_names)))

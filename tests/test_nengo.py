@@ -116,15 +116,6 @@ def test_same_seed_same_spikes_different_seed_different(compiled):
     assert not np.array_equal(a["o"], c["o"])
 
 
-def test_sample_every_decimates(compiled):
-    rnn = compiled("nand", "sampled")
-    full = npl.run(rnn, {"s1": 0.1, "s2": -0.1}, 0.2, backend="nengo")
-    dec = npl.run(rnn, {"s1": 0.1, "s2": -0.1}, 0.2, backend="nengo", sample_every=10)
-    assert len(dec.t) == 20
-    np.testing.assert_allclose(dec.t, full.t[9::10])
-    np.testing.assert_allclose(dec["o"], full["o"][9::10], atol=1e-12)
-
-
 def test_lif_units_need_a_lif_compiled_network(compiled):
     with pytest.raises(npl.ValidationError, match="LIF"):
         npl.run(compiled("nand", "sampled"), {"s1": 0.1, "s2": 0.1}, 0.1, backend="nengo", neurons="lif")
