@@ -112,3 +112,21 @@ def test_a_batch_of_initial_states_equals_separate_runs():
         assert _max_diff(looped.trial(i), single) == 0.0
     with pytest.raises(npl.ValidationError, match="initial states for a batch"):
         npl.run(rnn, [{}, {}], 0.1, backend="nengo_dl", initial=starts)
+
+
+def test_a_broken_nengo_dl_import_names_the_fix():
+    """Where `import nengo_dl` fails, the error is BackendUnavailable with the pinned versions."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.modules['nengo_dl'] = None\n"  # makes `import nengo_dl` raise ImportError
+            "import npl_nengo as npl\n"
+            "from npl_nengo.networks import logic\n"
+            "rnn = npl.compile(logic.gate('nand'), method='sampled')\n"
+            "try:\n"
+            "    npl.run(rnn, {'s1': 0.1, 's2': 0.1}, 0.01, backend='nengo_dl')\n"
+            "except npl.BackendUnavailable as exc:\n"
+            "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
+    assert "backend 'nengo_dl' cannot be imported" in out
+    assert "nengo-dl==3.6.0" in out and "tensorflow==2.12.1" in out
