@@ -46,9 +46,9 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import BackendUnavailable, SimulationError, ValidationError
+from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
-from ..result import Result
+from ..result import Result, check_finite, check_sample_every
 from ..rnn import ProgrammedRNN
 
 try:
@@ -244,8 +244,7 @@ def run(
     """
     if target not in TARGETS:
         raise ValidationError(f"brian2: target {target!r} is not one of {TARGETS}")
-    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
-        raise ValidationError(f"brian2: sample_every must be a positive integer, got {sample_every!r}")
+    check_sample_every(sample_every, "brian2")
     _check_mode(rnn, neurons, method, max_rate, dt)
     sig = Inputs(rnn.input_names, inputs, dt)
     n_steps = int(round(duration / dt))
@@ -288,10 +287,7 @@ def run(
     data = raw[:, 1 : n_rec + 1]  # fewer when interrupted
     t = (np.arange(data.shape[1]) + 1) * sample_every * dt
     outputs = {name: data[i].copy() for i, name in enumerate(rnn.output_names)}
-    for name, values in outputs.items():
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            raise SimulationError(f"brian2: {rnn.name!r} diverged: output {name!r} is not finite at t={t[bad[0]]:.6g} s")
+    check_finite(outputs, t, NAME, rnn.name)
     return Result(
         t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,
         info={"wall_seconds": wall, "target": target, "method": method if neurons == "rate" else "spikes",

@@ -45,10 +45,10 @@ from typing import Any, Mapping
 import nengo
 import numpy as np
 
-from ..errors import SimulationError, ValidationError
+from ..errors import ValidationError
 from ..nef import NEFNetwork, build_nef
 from ..inputs import Inputs
-from ..result import Result
+from ..result import Result, check_finite, check_sample_every
 from ..rnn import ProgrammedRNN
 
 NAME = "nengo"
@@ -315,8 +315,7 @@ def run(
     simulator, backend_name
         For backends that run the same network on another simulator (nengo_dl).
     """
-    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
-        raise ValidationError(f"{backend_name}: sample_every must be a positive integer, got {sample_every!r}")
+    check_sample_every(sample_every, backend_name)
     Inputs(rnn.input_names, inputs, dt)  # every input given, values valid
     spiking = neurons != "rate"
     if isinstance(rnn, NEFNetwork):
@@ -349,10 +348,7 @@ def run(
         spikes = np.concatenate([np.rint(data.pop(f"_spikes{i}") * dt / amps[i]) for i in range(len(spike_probes))],
                                 axis=1).astype(np.int16)
     outputs = {name: np.asarray(v).reshape(len(v), -1)[:, 0] for name, v in data.items()}
-    for name, values in outputs.items():
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            raise SimulationError(f"{backend_name}: {rnn.name!r} diverged: output {name!r} is not finite at t={t[bad[0]]:.6g} s")
+    check_finite(outputs, t, backend_name, rnn.name)
     return Result(
         t=t, outputs=outputs, backend=backend_name, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,
         info={"wall_seconds": wall, "build_seconds": build_seconds, "synapse": synapse if not isinstance(rnn, NEFNetwork) else "nef",

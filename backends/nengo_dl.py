@@ -32,10 +32,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import BackendUnavailable, SimulationError, ValidationError
+from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
 from ..nef import NEFNetwork, build_nef
-from ..result import Result
+from ..result import Result, check_finite, check_sample_every
 from ..rnn import ProgrammedRNN
 from . import nengo as nengo_backend
 
@@ -197,8 +197,7 @@ def run(
 
     if dtype not in DTYPES:
         raise ValidationError(f"nengo_dl: dtype {dtype!r} is not one of {DTYPES}")
-    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
-        raise ValidationError(f"nengo_dl: sample_every must be a positive integer, got {sample_every!r}")
+    check_sample_every(sample_every, "nengo_dl")
     trials = _trials(inputs)
     batch = not (inputs is None or isinstance(inputs, Mapping))
     if isinstance(initial, list) and not batch:  # a batch of initial states
@@ -241,11 +240,7 @@ def run(
     keep = slice(sample_every - 1, n_steps, sample_every)
     t = (np.arange(n_steps) + 1)[keep] * dt
     outputs = {name: v[:, keep] if batch else v[0, keep] for name, v in raw.items()}
-    for name, v in outputs.items():
-        bad = np.argwhere(~np.isfinite(np.atleast_2d(v)))
-        if bad.size:
-            raise SimulationError(f"nengo_dl: {rnn.name!r} diverged: output {name!r} is not finite at "
-                                  f"t={t[bad[0, 1]]:.6g} s" + (f" (trial {bad[0, 0]})" if batch else ""))
+    check_finite(outputs, t, NAME, rnn.name)
     return Result(
         t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name,
         info={"wall_seconds": wall, "build_seconds": build_seconds, "trials": len(trials) if batch else None,

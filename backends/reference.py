@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import SimulationError, ValidationError
 from ..inputs import Inputs
-from ..result import Result
+from ..result import Result, check_sample_every
 from ..rnn import ProgrammedRNN
 
 NAME = "reference"
@@ -64,8 +64,7 @@ def run(
     """
     if integrator not in INTEGRATORS:
         raise ValidationError(f"reference: integrator {integrator!r} is not one of {INTEGRATORS}")
-    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
-        raise ValidationError(f"reference: sample_every must be a positive integer, got {sample_every!r}")
+    check_sample_every(sample_every, "reference")
     if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
         raise ValidationError(f"reference: max_rate must be a positive number of Hz, got {max_rate!r}")
     sig = Inputs(rnn.input_names, inputs, dt)

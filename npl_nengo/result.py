@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ValidationError
+from .errors import SimulationError, ValidationError
 
-__all__ = ["Result", "UnknownOutput"]
+__all__ = ["Result", "UnknownOutput", "check_sample_every", "check_finite"]
 
 
 class UnknownOutput(ValidationError, KeyError):
@@ -16,6 +16,26 @@ class UnknownOutput(ValidationError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+def check_sample_every(sample_every: object, where: str) -> int:
+    """The ``sample_every`` option every backend takes: a positive integer."""
+    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
+        raise ValidationError(f"{where}: sample_every must be a positive integer, got {sample_every!r}")
+    return sample_every
+
+
+def check_finite(outputs: dict[str, np.ndarray], t: np.ndarray, where: str, name: str) -> None:
+    """Raise :class:`SimulationError` naming the first non-finite output and its time.
+
+    Outputs are ``(samples,)`` or, for a batch, ``(trials, samples)``.
+    """
+    for out, values in outputs.items():
+        bad = np.argwhere(~np.isfinite(np.atleast_2d(values)))
+        if bad.size:
+            trial = f" (trial {bad[0, 0]})" if np.ndim(values) == 2 else ""
+            raise SimulationError(f"{where}: {name!r} diverged: output {out!r} is not finite at "
+                                  f"t={t[bad[0, 1]]:.6g} s{trial}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,3 +27,14 @@ def test_result_shape_and_names(backend, nand):
     assert res["o"].shape == (100,) and np.all(np.isfinite(res["o"]))
     with pytest.raises(npl.ValidationError, match="no output"):
         res["x"]
+
+
+def test_divergence_is_reported_with_output_time_and_trial():
+    from npl_nengo.result import check_finite
+
+    t = np.arange(1, 5) * 1e-3
+    with pytest.raises(npl.SimulationError, match=r"'o' is not finite at t=0.003 s$"):
+        check_finite({"o": np.array([0.0, 1.0, np.nan, 2.0])}, t, "nengo", "nand")
+    with pytest.raises(npl.SimulationError, match=r"t=0.002 s \(trial 1\)"):
+        check_finite({"o": np.array([[0.0, 1, 2, 3], [0, np.inf, 1, 1]])}, t, "nengo_dl", "nand")
+    check_finite({"o": np.zeros(4)}, t, "brian2", "nand")  # finite: no error
