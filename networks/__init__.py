@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import ValidationError
-from ..metrics import Score, latch, oscillation, truth_table
+from ..metrics import Score, attractor, dram, latch, oscillation, truth_table
 from ..program import Circuit, Program
 from ..rnn import ProgrammedRNN
-from . import logic
+from . import attractors, logic
 
 __all__ = ["Entry", "LIBRARY", "get", "names"]
 
@@ -39,6 +39,9 @@ class Entry:
         Inputs of a plain ``npl-nengo run``.
     duration
         Seconds of a plain run.
+    level_tol
+        Whether the metric takes a logic-level tolerance ``tol`` (a number);
+        attractor metrics take a dict of tolerances instead.
     """
 
     name: str
@@ -47,6 +50,7 @@ class Entry:
     metric: Callable[..., Score]
     inputs: dict[str, float] = field(default_factory=dict)
     duration: float = 1.0
+    level_tol: bool = True
 
 
 def _gate_metric(kind: str):
@@ -79,6 +83,17 @@ def _ring_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
     return oscillation(rnn, "o1", **options)
 
 
+def _attractor_metric(build: Callable[[], Program]):
+    def metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+        return attractor(rnn, build(), **options)
+
+    return metric
+
+
+def _dram_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+    return dram(rnn, attractors.dram(), [attractors.lorenz(), attractors.rossler()], **options)
+
+
 LIBRARY: dict[str, Entry] = {
     **{
         kind: Entry(kind, f"{kind.upper()} gate: do/dt = 10 (c o + a o^3 + L(s1, s2)), levels ±0.1",
@@ -88,11 +103,17 @@ LIBRARY: dict[str, Entry] = {
     "sr_latch": Entry("sr_latch", "SR latch from two cross-coupled NOR gates; inputs s (set), r (reset)",
                       logic.sr_latch, _latch_metric, {"s": -0.1, "r": -0.1}),
     "ring_oscillator": Entry("ring_oscillator", "ring of three NAND inverters (multivibrator), period ~0.68 s",
-                             logic.ring_oscillator, _ring_metric, {}, 7.0),
+                             logic.ring_oscillator, _ring_metric, {}, 7.0, False),
     "half_adder": Entry("half_adder", "half adder: sum = XOR(a, b), carry = AND(a, b)", logic.half_adder,
                         _half_adder_metric, {"a": 0.1, "b": 0.1}),
     "full_adder": Entry("full_adder", "full adder from five gates; inputs a, b, cin", logic.full_adder,
                         _full_adder_metric, {"a": 0.1, "b": -0.1, "cin": 0.1}, 2.0),
+    "lorenz": Entry("lorenz", "Lorenz attractor (variables / 200, z - 27), chaotic; metric: attractor statistics",
+                    attractors.lorenz, _attractor_metric(attractors.lorenz), {}, 20.0, False),
+    "rossler": Entry("rossler", "Rössler attractor (variables / 100, z - 10), chaotic; metric: attractor statistics",
+                     attractors.rossler, _attractor_metric(attractors.rossler), {}, 20.0, False),
+    "dram": Entry("dram", "dRAM: Lorenz at address +0.1, Rössler at -0.1 in one program; metric: per-address "
+                  "statistics and switching time", attractors.dram, _dram_metric, {"address": 0.1}, 20.0, False),
 }
 
 

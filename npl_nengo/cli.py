@@ -210,8 +210,8 @@ def _cmd_compare(args) -> int:
 
 
 def _metric_tol(entry, tol: float) -> dict:
-    # Oscillators have no level tolerance; truth tables and latches do.
-    return {} if entry.name == "ring_oscillator" else {"tol": tol}
+    # Truth tables and latches take a level tolerance; oscillators and attractors have their own.
+    return {"tol": tol} if entry.level_tol else {}
 
 
 def _plot(result, path: str) -> None:

@@ -7,19 +7,22 @@ Each metric runs the network (on any backend) and returns a :class:`Score`.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from . import chaos, ode
 from .backend import run
 from .errors import ValidationError
 from .inputs import protocol
+from .program import Program
 from .result import Result
 from .rnn import ProgrammedRNN
 
-__all__ = ["Score", "truth_table", "latch", "oscillation", "LEVEL"]
+__all__ = ["Score", "truth_table", "latch", "oscillation", "attractor", "dram", "LEVEL"]
 
 #: Logic level: True is +LEVEL, False is -LEVEL (REFERENCE.md §4.2).
 LEVEL = 0.1
@@ -206,3 +209,162 @@ def _upward_crossings(t: np.ndarray, y: np.ndarray, hysteresis: float) -> np.nda
                 out.append(t[j - 1] - y[j - 1] * (t[j] - t[j - 1]) / (y[j] - y[j - 1]))
             armed = False
     return np.array(out)
+
+
+# -- chaotic attractors (issue 6) --------------------------------------------------------
+#: Default tolerances of :func:`attractor` (see :func:`npl_nengo.chaos.compare` for what each measures).
+ATTRACTOR_TOL = {"short": 0.1, "mean": 0.3, "std": 0.2, "box": 0.2, "lyapunov": 0.6}
+
+
+def _key(program: Program) -> str:
+    return repr((program.name, sorted((k, str(v)) for k, v in program.derivatives.items()), sorted(program.initial.items())))
+
+
+@functools.lru_cache(maxsize=32)
+def _truth(key: str, program: Program, duration: float, transient: float, sample: float,
+           inputs: tuple) -> tuple[chaos.Statistics, np.ndarray, float]:
+    """The program's own attractor: statistics over ``duration`` s after ``transient``, its sampled
+    cloud, and the Benettin exponent (cached per program; ``key`` identifies it)."""
+    t = np.arange(1, int(round((duration + transient) / sample)) + 1) * sample
+    tr = ode.integrate(program, t, inputs=dict(inputs), rtol=1e-9, atol=1e-12)
+    keep = t > transient
+    X = {v: tr[v][keep] for v in program.states}
+    stats = chaos.statistics(X, sample, program.states)
+    benettin = chaos.lyapunov_benettin(program, duration=min(200.0, 2 * duration), inputs=dict(inputs))
+    return stats, np.stack([X[v] for v in program.states], 1), benettin
+
+
+def attractor_truth(program: Program, duration: float = 100.0, transient: float = 10.0, sample: float = 0.01,
+                    inputs: dict | None = None) -> tuple[chaos.Statistics, np.ndarray, float]:
+    """``(statistics, cloud, largest Lyapunov exponent)`` of the program's own attractor (ODE, cached)."""
+    inputs = tuple(sorted((inputs or {}).items()))
+    return _truth(_key(program) + repr(inputs), program, float(duration), float(transient), float(sample), inputs)
+
+
+def _states(result: Result, program: Program, mask=slice(None)) -> np.ndarray:
+    return np.stack([result[v][mask] for v in program.states], axis=1)
+
+
+def _sample_every(dt: float, sample: float) -> int:
+    every = int(round(sample / dt))
+    if every < 1 or abs(every * dt - sample) > 1e-9:
+        raise ValidationError(f"sample={sample} s must be a multiple of dt={dt} s")
+    return every
+
+
+def attractor(
+    rnn: ProgrammedRNN,
+    program: Program,
+    duration: float = 100.0,
+    transient: float = 10.0,
+    horizon: float = 0.5,
+    sample: float = 0.01,
+    tol: dict | None = None,
+    inputs: dict | None = None,
+    **run_options: Any,
+) -> Score:
+    """A chaotic attractor: short-horizon tracking and invariant statistics.
+
+    The network runs ``duration`` s from the program's initial values.
+
+    * **short**: over ``horizon`` s from ``transient`` (on the attractor: near
+      the initial point, e.g. Lorenz's saddle at the origin, any difference is
+      amplified much faster), the largest distance between the network's state
+      and the ODE integrated from the network's state at ``transient``, over
+      the attractor's RMS size ``sqrt(sum std_i^2)``.
+    * **statistics** of the run after ``transient`` s against the ODE's over the
+      same length (same estimator for the Lyapunov exponent, so that its
+      finite-length bias cancels; :func:`npl_nengo.chaos.compare`).
+
+    Passes when every difference is within ``tol`` (defaults :data:`ATTRACTOR_TOL`).
+    ``details`` also hold the true exponent from the equations (Benettin).
+    """
+    tol = {**ATTRACTOR_TOL, **(tol or {})}
+    if not isinstance(program, Program) or set(program.states) - set(rnn.output_names):
+        raise ValidationError(f"attractor: the network {rnn.name!r} must output the program's state variables")
+    if not (duration > transient >= 0 and horizon > 0 and duration - transient > 20 * sample):
+        raise ValidationError(f"attractor: need duration > transient >= 0 and horizon > 0, got {duration}, {transient}, {horizon}")
+    dt = float(run_options.get("dt", 1e-3))
+    run_options.setdefault("initial", dict(program.initial))
+    result = run(rnn, inputs or {}, duration=duration, sample_every=_sample_every(dt, sample), **run_options)
+    truth, _, benettin = attractor_truth(program, duration - transient, 10.0, sample, inputs)
+    t = result.t
+    start = int(np.searchsorted(t, transient + 1e-12))  # on the attractor, past the approach from x0
+    near = (t > t[start]) & (t <= t[start] + horizon)
+    size = float(np.sqrt(np.sum(truth.std**2)))
+    short = float("inf")
+    x0 = {v: float(result[v][start]) for v in program.states}
+    if near.sum() >= 2 and all(np.isfinite(list(x0.values()))):
+        ref = ode.integrate(program, t[near], initial=x0, inputs=inputs, t0=t[start])
+        short = float(np.max(np.linalg.norm(_states(result, program, near) - np.stack([ref[v] for v in program.states], 1),
+                                            axis=1)) / size)
+    keep = t > transient
+    stats = chaos.statistics(_states(result, program, keep), sample, program.states)
+    diffs = {"short": short, **chaos.compare(stats, truth)}
+    passed = all(np.isfinite(v) and v <= tol[k] for k, v in diffs.items())
+    rows = [{"variable": v, "mean": stats.mean[i], "mean_true": truth.mean[i], "std": stats.std[i],
+             "std_true": truth.std[i], "low": stats.low[i], "low_true": truth.low[i], "high": stats.high[i],
+             "high_true": truth.high[i]} for i, v in enumerate(program.states)]
+    details = {**{f"{k}_error": v for k, v in diffs.items()}, "lyapunov": stats.lyapunov,
+               "lyapunov_true_same_estimator": truth.lyapunov, "lyapunov_true_benettin": benettin, "size": size}
+    return Score("attractor", bool(passed), float(max(diffs.values())), rows, details, result)
+
+
+def dram(
+    rnn: ProgrammedRNN,
+    program: Program,
+    attractors: Sequence[Program],
+    levels: Sequence[float] = (0.1, -0.1),
+    segment: float = 30.0,
+    settle: float = 10.0,
+    order: Sequence[int] = (0, 1, 0),
+    threshold: float = 0.1,
+    sample: float = 0.01,
+    tol: dict | None = None,
+    **run_options: Any,
+) -> Score:
+    """Attractors as addressable memory: switch the address, check each attractor and the switch.
+
+    The address input steps through ``levels[i]`` for ``i`` in ``order``, each
+    held ``segment`` s.  For each segment, after ``settle`` s: mean, standard
+    deviation and bounding box against the stored attractor's own ODE
+    statistics (no Lyapunov exponent: a segment is too short to estimate it).
+    The **switching time** is the time after the address change from which the
+    state stays within ``threshold`` x the attractor's RMS size of the
+    attractor's ODE point cloud (distance median-filtered over 0.2 s).  Passes
+    when all statistics are within ``tol`` and every switch completes within
+    ``settle``.
+    """
+    tol = {**ATTRACTOR_TOL, **(tol or {})}
+    if len(attractors) != len(levels) or not rnn.input_names:
+        raise ValidationError("dram: give one address level per attractor, and a network with an address input")
+    if segment <= settle:
+        raise ValidationError(f"dram: segment ({segment} s) must be longer than settle ({settle} s)")
+    address = rnn.input_names[0]
+    dt = float(run_options.get("dt", 1e-3))
+    run_options.setdefault("initial", dict(program.initial))
+    proto = protocol([(segment, {address: float(levels[i])}) for i in order])
+    result = run(rnn, proto.inputs(), duration=proto.duration, sample_every=_sample_every(dt, sample), **run_options)
+    import scipy.ndimage
+
+    X = _states(result, program)
+    rows, worst, switches = [], 0.0, []
+    for n, (i, (t0, t1)) in enumerate(zip(order, proto.bounds)):
+        truth, cloud, _ = attractor_truth(attractors[i], 100.0, 10.0, sample)
+        size = float(np.sqrt(np.sum(truth.std**2)))
+        seg = (result.t > t0) & (result.t <= t1)
+        dist = scipy.ndimage.median_filter(chaos.distance_to(X[seg], cloud), size=max(1, int(round(0.2 / sample))))
+        off = np.flatnonzero(dist > threshold * size)
+        switch = 0.0 if len(off) == 0 else (float("inf") if off[-1] == len(dist) - 1 else float(result.t[seg][off[-1] + 1] - t0))
+        late = seg & (result.t > t0 + settle)
+        stats = chaos.statistics(X[late], sample, program.states, lyapunov=False)
+        diffs = {k: v for k, v in chaos.compare(stats, truth).items() if k != "lyapunov"}
+        worst = max(worst, *(v / tol[k] for k, v in diffs.items()))
+        if n > 0:
+            switches.append(switch)
+        rows.append({"segment": n, "attractor": attractors[i].name, "address": float(levels[i]),
+                     "switch_time": switch if n > 0 else None, **{f"{k}_error": v for k, v in diffs.items()},
+                     "on_attractor": float(np.mean(dist[result.t[seg] > t0 + settle] <= threshold * size))})
+    passed = worst <= 1.0 and all(s <= settle for s in switches)
+    details = {"switch_time_max": max(switches) if switches else 0.0, "worst_over_tol": worst}
+    return Score("dram", bool(passed), float(worst), rows, details, result)
