@@ -18,7 +18,7 @@ from ..errors import ValidationError
 from ..metrics import Score, attractor, dram, latch, oscillation, truth_table
 from ..program import Circuit, Program
 from ..rnn import ProgrammedRNN
-from . import attractors, logic
+from . import attractors, logic, virtual
 
 __all__ = ["Entry", "LIBRARY", "get", "names"]
 
@@ -94,6 +94,19 @@ def _dram_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
     return dram(rnn, attractors.dram(), [attractors.lorenz(), attractors.rossler()], **options)
 
 
+#: The library's guest RNN: 2 neurons, one input, seed 1 (issue 6, virtualization).
+_GUEST = virtual.random_guest(2, seed=1)
+
+
+def _guest_program() -> Program:
+    return virtual.guest_program(_GUEST, 3)
+
+
+def _guest_metric(rnn: ProgrammedRNN, **options: Any) -> Score:
+    options.setdefault("tol", 0.05)
+    return virtual.virtualization(_GUEST, 3, rnn=rnn, **options)
+
+
 LIBRARY: dict[str, Entry] = {
     **{
         kind: Entry(kind, f"{kind.upper()} gate: do/dt = 10 (c o + a o^3 + L(s1, s2)), levels ±0.1",
@@ -114,6 +127,8 @@ LIBRARY: dict[str, Entry] = {
                      attractors.rossler, _attractor_metric(attractors.rossler), {}, 20.0, False),
     "dram": Entry("dram", "dRAM: Lorenz at address +0.1, Rössler at -0.1 in one program; metric: per-address "
                   "statistics and switching time", attractors.dram, _dram_metric, {"address": 0.1}, 20.0, False),
+    "guest_rnn": Entry("guest_rnn", "a 2-neuron tanh guest RNN virtualized in a host (Taylor order 3); metric: host vs "
+                       "direct guest simulation", _guest_program, _guest_metric, {"u1": 0.05}, 2.0, False),
 }
 
 

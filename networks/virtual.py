@@ -40,6 +40,7 @@ from ..basis import tanh_derivatives
 from ..compiler import compile as npl_compile
 from ..errors import ValidationError
 from ..metrics import Score
+from ..ode import integrate
 from ..program import Program
 from ..rnn import ProgrammedRNN
 
@@ -403,9 +404,8 @@ def simulate_program(program: Program, drive: Sequence[Callable], t: np.ndarray,
                      atol: float = 1e-12) -> dict[str, np.ndarray]:
     """Integrate a Program's own ODE with ``solve_ivp`` (DOP853, tight tolerances).
 
-    Starts from the program's initial values (0 where not given).  Polynomial
-    programs are evaluated from their coefficients, others with
-    :meth:`Program.evaluate`.
+    Starts from the program's initial values (0 where not given);
+    :func:`npl_nengo.ode.integrate` with the drive as inputs.
 
     Parameters
     ----------
@@ -425,37 +425,10 @@ def simulate_program(program: Program, drive: Sequence[Callable], t: np.ndarray,
         raise ValidationError(f"simulate_program: program must be a Program, got {type(program).__name__}")
     if len(drive) != len(program.inputs) or not all(callable(f) for f in drive):
         raise ValidationError(f"simulate_program: drive must be {len(program.inputs)} callables of t")
-    states = program.states
-    polys = program.polynomials
-    if polys is None:  # not polynomial: evaluate the expressions one output at a time
-
-        def field_(values: np.ndarray, outputs: Sequence[str]) -> np.ndarray:
-            named = dict(zip(program.variables, values))
-            return np.array([program.evaluate(o, named) for o in outputs])
-    else:
-        # The cached polynomials as (exponents, coefficients) arrays: evaluating them with numpy
-        # is far faster inside solve_ivp than Program.evaluate (and needs no code generation).
-        terms = {o: (np.array([t[0] for t in p.terms()], dtype=float).reshape(-1, len(program.variables)),
-                     np.array([float(t[1]) for t in p.terms()])) for o, p in polys.items()}
-
-        def field_(values: np.ndarray, outputs: Sequence[str]) -> np.ndarray:
-            values = np.asarray(values, dtype=float)
-            out = []
-            for o in outputs:
-                exps, coefs = terms[o]
-                out.append(coefs @ np.prod(values[None, ...] ** exps.reshape(exps.shape + (1,) * (values.ndim - 1)),
-                                           axis=1))
-            return np.array(out)
-
-    def f(time_: float, x: np.ndarray) -> np.ndarray:
-        return field_(np.concatenate([x, _u_at(drive, time_)]), states)
-
-    x0 = np.array([program.initial.get(v, 0.0) for v in states])
-    X = _integrate(f, x0, t, rtol, atol)
     t = np.asarray(t, dtype=float)
-    values = np.concatenate([X.T, _u_series(drive, t)])  # (n_variables, len(t))
-    mapped = field_(values, program.maps) if program.maps else np.zeros((0, len(t)))
-    return {**{v: X[:, i] for i, v in enumerate(states)}, **{mp: mapped[i] for i, mp in enumerate(program.maps)}}
+    if t.ndim != 1 or len(t) < 1 or t[0] < 0 or np.any(np.diff(t) <= 0):
+        raise ValidationError("simulate: t must be increasing sample times >= 0")
+    return integrate(program, t, inputs=dict(zip(program.inputs, drive)), rtol=rtol, atol=atol)
 
 
 def _errors(estimate: np.ndarray, truth: np.ndarray, scale: float) -> tuple[float, float]:
