@@ -18,7 +18,7 @@ from ..errors import ValidationError
 from ..metrics import Score, attractor, dram, latch, oscillation, truth_table
 from ..program import Circuit, Program
 from ..rnn import ProgrammedRNN
-from . import attractors, logic, virtual
+from . import attractors, logic, pong, virtual
 
 __all__ = ["Entry", "LIBRARY", "get", "names"]
 
@@ -129,6 +129,8 @@ LIBRARY: dict[str, Entry] = {
                   "statistics and switching time", attractors.dram, _dram_metric, {"address": 0.1}, 20.0, False),
     "guest_rnn": Entry("guest_rnn", "a 2-neuron tanh guest RNN virtualized in a host (Taylor order 3); metric: host vs "
                        "direct guest simulation", _guest_program, _guest_metric, {"u1": 0.05}, 2.0, False),
+    "pong": Entry("pong", "pong: ball, velocity latches, wall/paddle/floor detectors, paddle input; metric: bounces "
+                  "with a follower paddle", pong.pong, pong.pong_metric, {"paddle": 0.0}, 10.0, False),
 }
 
 

@@ -43,12 +43,14 @@ class MonomialBasis:
             )
         self.n_vars = n_vars
         self.degree = degree
-        rows = [
-            p
-            for total in range(degree + 1)
-            for p in itertools.product(range(total + 1), repeat=n_vars)
-            if sum(p) == total
-        ]
+        # Each multiset of variables of size <= degree is one monomial: K rows, not (D+1)^k candidates.
+        rows = []
+        for total in range(degree + 1):
+            for combo in itertools.combinations_with_replacement(range(n_vars), total):
+                p = [0] * n_vars
+                for i in combo:
+                    p[i] += 1
+                rows.append(tuple(p))
         rows.sort(key=lambda p: (sum(p), max(p, default=0), tuple(-e for e in p)))
         self.exponents = np.array(rows, dtype=np.int64).reshape(len(rows), n_vars)
         self.index = {tuple(int(e) for e in p): i for i, p in enumerate(self.exponents)}
