@@ -25,8 +25,8 @@ R_Z = np.array([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
 
 
 def thomas_rhs(x: np.ndarray, b: float = 0.208186) -> np.ndarray:
-    """Thomas' cyclically symmetric attractor: ``dx/dt = sin(y) - b x`` (and cyclic)."""
-    return np.sin(np.roll(x, -1)) - b * x
+    """Thomas' cyclically symmetric attractor: ``dx/dt = sin(y) - b x`` (and cyclic), for ``x`` of shape (3, ...)."""
+    return np.sin(np.roll(x, -1, axis=0)) - b * x
 
 
 @dataclass
@@ -77,7 +77,6 @@ def rotation(
     r_star = rng_r.uniform(-0.5, 0.5, size=N)
     d = bias_for(r_star, A)
     code = decompile(B, r_star, A=A, gamma=gamma, degree=2, derivatives=True)
-    K = len(code.basis)
 
     def program(R: np.ndarray) -> np.ndarray:
         O = np.zeros((3, R.shape[1]))

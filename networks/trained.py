@@ -134,8 +134,7 @@ _CHUNK = 2048
 
 def _thomas(x: np.ndarray, scale: float, speed: float) -> np.ndarray:
     """The scaled drive's right-hand side for ``x`` of shape (3, ...) (``thomas_rhs`` along axis 0)."""
-    u = x / scale
-    return speed * scale * (np.sin(np.roll(u, -1, axis=0)) - THOMAS_B * u)
+    return speed * scale * thomas_rhs(x / scale, THOMAS_B)
 
 
 def _attractor_start(scale: float, seed: int) -> np.ndarray:
