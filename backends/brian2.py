@@ -48,7 +48,7 @@ import numpy as np
 
 from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
-from ..result import Result, check_finite, check_sample_every
+from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
 try:
@@ -253,7 +253,7 @@ def run(
     rng = np.random.default_rng(seed)
     r0 = rnn.initial_state(initial, stim[0, : len(sig)])
     phases = rng.uniform(0.0, 1.0, size=rnn.n_neurons) if neurons != "rate" else None
-    n_spk = 0 if neurons == "rate" or not record_spikes else (rnn.n_neurons if record_spikes is True else int(record_spikes))
+    n_spk = spike_units(record_spikes, neurons != "rate", rnn.n_neurons, NAME)
     start = time.perf_counter()
     with _target(target, build_dir) as device:
         b2.seed(seed)

@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import nengo
 import numpy as np
@@ -48,7 +48,7 @@ import numpy as np
 from ..errors import ValidationError
 from ..nef import NEFNetwork, build_nef
 from ..inputs import Inputs
-from ..result import Result, check_finite, check_sample_every
+from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
 NAME = "nengo"
@@ -277,6 +277,28 @@ def simulate(
     return t, data, interrupted, time.perf_counter() - start, build_seconds
 
 
+def spike_probes_for(ensembles: Sequence[nengo.Ensemble], n: int) -> list[nengo.Probe]:
+    """Probes on the neuron output of the first ``n`` units across ``ensembles`` (inside a ``with net:``)."""
+    probes, left = [], n
+    for ens in ensembles:
+        if left <= 0:
+            break
+        probes.append(nengo.Probe(ens.neurons[: min(left, ens.n_neurons)], "output"))
+        left -= ens.n_neurons
+    return probes
+
+
+def spike_counts(data: Sequence[np.ndarray], ensembles: Sequence[nengo.Ensemble], dt: float) -> np.ndarray | None:
+    """Signed spike counts per step (int16) from the probes of :func:`spike_probes_for`.
+
+    Nengo's spike output is ``amplitude / dt`` per spike; the last axis is the unit.
+    """
+    if not data:
+        return None
+    amps = [getattr(e.neuron_type, "amplitude", 1.0) for e in ensembles]
+    return np.concatenate([np.rint(np.asarray(d) * dt / a) for d, a in zip(data, amps)], axis=-1).astype(np.int16)
+
+
 def run(
     rnn: ProgrammedRNN | NEFNetwork,
     inputs: Mapping[str, Any] | None,
@@ -328,25 +350,16 @@ def run(
                     seed=seed, align=True)
         ensembles = [net.ensemble]
     n_total = sum(e.n_neurons for e in ensembles)
-    n_spk = 0 if not spiking or not record_spikes else (n_total if record_spikes is True else min(int(record_spikes), n_total))
+    n_spk = spike_units(record_spikes, spiking, n_total, backend_name)
     with net:
         probes = {name: nengo.Probe(conn, "output", sample_every=sample_every * dt)
                   for name, conn in net.output_connections.items()}
-        spike_probes, left = [], n_spk
-        for ens in ensembles:
-            if left <= 0:
-                break
-            spike_probes.append(nengo.Probe(ens.neurons[: min(left, ens.n_neurons)], "output"))
-            left -= ens.n_neurons
+        spike_probes = spike_probes_for(ensembles, n_spk)
     for i, p in enumerate(spike_probes):
         probes[f"_spikes{i}"] = p
     t, data, interrupted, wall, build_seconds = simulate(net, probes, duration, dt, seed, sample_every, simulator=simulator,
                                           optimize=optimize)
-    spikes = None
-    if spike_probes:  # nengo's spike output is amplitude/dt per spike: back to signed counts
-        amps = [getattr(e.neuron_type, "amplitude", 1.0) for e in ensembles]
-        spikes = np.concatenate([np.rint(data.pop(f"_spikes{i}") * dt / amps[i]) for i in range(len(spike_probes))],
-                                axis=1).astype(np.int16)
+    spikes = spike_counts([data.pop(f"_spikes{i}") for i in range(len(spike_probes))], ensembles, dt)
     outputs = {name: np.asarray(v).reshape(len(v), -1)[:, 0] for name, v in data.items()}
     check_finite(outputs, t, backend_name, rnn.name)
     return Result(

@@ -35,7 +35,7 @@ import numpy as np
 from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
 from ..nef import NEFNetwork, build_nef
-from ..result import Result, check_finite, check_sample_every
+from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 from . import nengo as nengo_backend
 
@@ -165,6 +165,7 @@ def run(
     max_rate: float = 1000.0,
     initial: Any = None,
     sample_every: int = 1,
+    record_spikes: int | bool = False,
     dtype: str = "float32",
     device: str | None = None,
     progress_bar: bool = False,
@@ -184,6 +185,9 @@ def run(
         share it).
     sample_every
         Keep every n-th sample.
+    record_spikes
+        Record the spikes of the first n units (True: all), as signed counts
+        per step (a batch: ``(trials, steps, units)``).
     dtype
         ``"float32"`` (default) or ``"float64"``.
     device
@@ -213,13 +217,18 @@ def run(
         if neurons not in ("rate", "lif"):
             raise ValidationError(f"nengo_dl: an NEF network runs with neurons='lif' or 'rate', not {neurons!r}")
         net = build_nef(rnn, placeholders, neurons=neurons, dt=dt)
+        ensembles = list(net.parts.values())
     else:
         initials = _initials(initial, len(trials))
         net = nengo_backend.build(rnn, placeholders, neurons=neurons, synapse=synapse, dt=dt, max_rate=max_rate,
                                   initial=initials[0], seed=seed)
+        ensembles = [net.ensemble]
+    n_total = sum(e.n_neurons for e in ensembles)
+    n_spk = spike_units(record_spikes, neurons != "rate", n_total, NAME)
     with net:
         nengo_dl.configure_settings(dtype=dtype)
         probes = {name: nengo.Probe(conn, "output") for name, conn in net.output_connections.items()}
+        spike_probes = nengo_backend.spike_probes_for(ensembles, n_spk)
     data = {net.sources[n]: values[:, :, j : j + 1] for j, n in enumerate(names)}
     kick_probes = {}
     if not isinstance(rnn, NEFNetwork) and any(x is not initials[0] for x in initials):
@@ -234,6 +243,7 @@ def run(
             build_seconds = time.perf_counter() - start
             sim.run_steps(n_steps, data=data or None, progress_bar=progress_bar)
             raw = {name: np.asarray(sim.data[p])[:, :, 0] for name, p in probes.items()}  # (trials, steps)
+            spikes = nengo_backend.spike_counts([np.asarray(sim.data[p]) for p in spike_probes], ensembles, dt)
             for name, p in kick_probes.items():  # per-trial initial states (linear superposition)
                 raw[name] = raw[name] + np.asarray(sim.data[p])[:, :, 0]
     wall = time.perf_counter() - start
@@ -241,8 +251,10 @@ def run(
     t = (np.arange(n_steps) + 1)[keep] * dt
     outputs = {name: v[:, keep] if batch else v[0, keep] for name, v in raw.items()}
     check_finite(outputs, t, NAME, rnn.name)
+    if spikes is not None and not batch:
+        spikes = spikes[0]
     return Result(
-        t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name,
+        t=t, outputs=outputs, backend=NAME, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,
         info={"wall_seconds": wall, "build_seconds": build_seconds, "trials": len(trials) if batch else None,
               "dtype": dtype, "device": device or ("/gpu:0" if gpu_available() else "/cpu:0"),
               "synapse": synapse if not isinstance(rnn, NEFNetwork) else "nef",

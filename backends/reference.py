@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import SimulationError, ValidationError
 from ..inputs import Inputs
-from ..result import Result, check_sample_every
+from ..result import Result, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
 NAME = "reference"
@@ -73,7 +73,7 @@ def run(
     r = rnn.initial_state(initial, sig.at(np.array([0.0]))[0])
     n_rec = n_steps // sample_every
     outs = np.empty((n_rec, len(rnn.output_names)))
-    n_spk = 0 if neurons == "rate" or not record_spikes else (rnn.n_neurons if record_spikes is True else int(record_spikes))
+    n_spk = spike_units(record_spikes, neurons != "rate", rnn.n_neurons, "reference")
     spikes = np.zeros((n_steps, n_spk), dtype=np.int16) if n_spk else None
     g = rnn.gamma
     interrupted = False

@@ -2,7 +2,8 @@
 
 Write a :class:`Program` (or wire programs into a :class:`Circuit`), compile it
 with :func:`compile` into a :class:`ProgrammedRNN`, and :func:`run` it on a
-backend with rate or spiking neurons.
+backend with rate or spiking neurons; :func:`compare` runs it on every backend
+into a :class:`Report`, :func:`sweep` scores it over a parameter grid on dask.
 """
 
 __version__ = "0.1.0"
@@ -18,6 +19,9 @@ from .backend import run
 from .nef import NEFNetwork, nef
 from .nengo_net import to_nengo
 from .rate_reference import RateReference, rate_reference
+from .report import Report
+from .comparison import compare
+from .sweeps import SweepResult, sweep
 
 __all__ = [
     "__version__",
@@ -30,6 +34,10 @@ __all__ = [
     "to_nengo",
     "rate_reference",
     "RateReference",
+    "compare",
+    "Report",
+    "sweep",
+    "SweepResult",
     "nef",
     "NEFNetwork",
     "Result",

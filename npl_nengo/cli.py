@@ -1,13 +1,19 @@
 """The ``npl-nengo`` command line.
 
-    npl-nengo list
+    npl-nengo list [--json]
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
-                       [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz]
-    npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,nef] [--neurons rate,regular]
+                       [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz] [--json]
+    npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,nef]
+                           [--neurons rate,regular] [--seeds 0,1] [--out DIR] [--check] [--json]
+    npl-nengo sweep NAME [--n-neurons 50,100,200] [--max-rates 1000] [--methods taylor,sampled,nef]
+                         [--seeds 0,1,2] [--backends reference] [--neurons regular] [--workers 2]
+                         [--scheduler tcp://HOST:8786] [--out DIR] [--json]
     npl-nengo gui NAME [--route neuron|nef] [--neurons N] [--port P] [--no-browser]
 
 ``NAME`` is a library network (``npl-nengo list``) or a saved ``.npz`` network.
-User mistakes are reported in one line on stderr with exit code 2.
+Exit codes (:data:`EXIT_CODES`): 0 done, 1 ``--check`` found a failing cell,
+2 a user mistake (reported in one line on stderr, no traceback), 3 a backend
+or engine that is not installed, 4 a simulation that diverged, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,21 +21,27 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from typing import Sequence
 
 from . import __version__
-from .errors import NplError, ValidationError
+from .errors import BackendUnavailable, NplError, SimulationError, ValidationError
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_CODES"]
+
+#: Exit status -> meaning (also in ``npl-nengo --help``).
+EXIT_CODES = {0: "done", 1: "--check: a cell failed its metric", 2: "user mistake (bad argument, name or file)",
+              3: "backend or engine not installed", 4: "simulation diverged", 130: "interrupted (Ctrl-C)"}
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="npl-nengo", description="Programmed RNNs on spiking simulators.")
+    epilog = "exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+    p = argparse.ArgumentParser(prog="npl-nengo", description="Programmed RNNs on spiking simulators.", epilog=epilog)
     p.add_argument("--version", action="version", version=f"npl_nengo {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub.add_parser("list", help="list the library networks")
+    ls = sub.add_parser("list", help="list the library networks", description="List the library networks.",
+                        epilog=epilog)
+    ls.add_argument("--json", action="store_true", help="print the list as JSON")
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("name", help="library network (see 'list') or a saved .npz network")
@@ -39,9 +51,16 @@ def _parser() -> argparse.ArgumentParser:
         q.add_argument("--max-rate", type=float, default=1000.0, help="spike rate in Hz at tanh = 1 (default 1000)")
         q.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    r = sub.add_parser("run", help="compile a network and run it once")
+    def files(q: argparse.ArgumentParser, what: str) -> None:
+        q.add_argument("--out", metavar="DIR", help=f"write {what} into DIR")
+        q.add_argument("--force", action="store_true", help="replace files in DIR that this command did not write")
+        q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bar on stderr (default: when stderr is a terminal)")
+
+    r = sub.add_parser("run", help="compile a network and run it once", description="Compile a network and run it once.",
+                       epilog=epilog)
     common(r)
-    r.add_argument("--backend", default="reference", help="simulator backend: reference or nengo (default reference)")
+    r.add_argument("--backend", default="reference", help="reference, nengo, nengo_dl or brian2 (default reference)")
     r.add_argument("--method", default="taylor", choices=["taylor", "sampled"], help="compiler (default taylor)")
     r.add_argument("--neurons", default="rate", help="rate, regular or poisson (default rate)")
     r.add_argument("--duration", type=float, default=None, help="simulated seconds (default: the network's)")
@@ -50,7 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--save", metavar="NPZ", help="save the compiled network")
     r.add_argument("--force", action="store_true", help="overwrite an existing --save file")
 
-    c = sub.add_parser("compare", help="score a network with its metric across backends, compilers and neuron modes")
+    c = sub.add_parser("compare", help="score a network with its metric across backends, compilers and neuron modes",
+                       description="Compile a network (every method, every seed), run it on every backend in every "
+                                   "neuron mode, score each run with the network's metric and against the rate "
+                                   "reference, print a table and write a report (Markdown, CSV, JSON, PNG).",
+                       epilog=epilog)
     common(c)
     c.add_argument("--backends", default="reference,nengo,nengo_dl,brian2",
                    help="comma-separated backends (default reference,nengo,nengo_dl,brian2)")
@@ -58,7 +81,30 @@ def _parser() -> argparse.ArgumentParser:
                    help="comma-separated: taylor, sampled, nef (NEF ensembles, nengo backends only; "
                         "its spiking mode is LIF) (default taylor,sampled)")
     c.add_argument("--neurons", default="rate,regular", help="comma-separated neuron modes (default rate,regular)")
-    g = sub.add_parser("gui", help="open a library network in the Nengo GUI (nengo_gui on 127.0.0.1)")
+    c.add_argument("--seeds", default=None, help="comma-separated seeds, one compile and run each (default: --seed)")
+    c.add_argument("--check", action="store_true", help="exit with status 1 if any cell fails its metric")
+    files(c, "report.md, report.csv, report.json and PNG figures")
+
+    w = sub.add_parser("sweep", help="score a library network over a grid of N, rates, compilers, seeds (dask)",
+                       description="Score a library network over every combination of the lists given, trials in "
+                                   "parallel on dask.distributed (a local cluster, or --scheduler).", epilog=epilog)
+    w.add_argument("name", help="library network (see 'list')")
+    w.add_argument("--n-neurons", default="50,100,200", help="comma-separated neurons per part (default 50,100,200)")
+    w.add_argument("--max-rates", default="1000", help="comma-separated spike rates in Hz (default 1000)")
+    w.add_argument("--methods", default="taylor,sampled", help="comma-separated: taylor, sampled, nef (default taylor,sampled)")
+    w.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    w.add_argument("--backends", default="reference", help="comma-separated backends (default reference)")
+    w.add_argument("--neurons", default="regular", help="comma-separated neuron modes (default regular)")
+    w.add_argument("--dt", type=float, default=1e-3, help="time step in s (default 0.001)")
+    w.add_argument("--tol", type=float, default=0.03, help="logic-level tolerance (default 0.03)")
+    w.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
+    w.add_argument("--scheduler", metavar="ADDRESS", help="an existing dask scheduler (tcp://host:8786) instead of a "
+                                                          "local cluster")
+    w.add_argument("--json", action="store_true", help="print every trial as JSON")
+    files(w, "sweep.md, sweep.csv, sweep.json and sweep.png")
+
+    g = sub.add_parser("gui", help="open a library network in the Nengo GUI (nengo_gui on 127.0.0.1)",
+                       description="Open a library network in the Nengo GUI (served on 127.0.0.1).", epilog=epilog)
     g.add_argument("name", help="library network (see 'list')")
     g.add_argument("--route", choices=["neuron", "nef"], default="neuron",
                    help="neuron: the compiled reservoir (taylor, rate units); nef: NEF ensembles (default neuron)")
@@ -154,64 +200,54 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _list_of(text: str, kind: type, option: str) -> list:
+    """``"1,2,3"`` -> ``[1, 2, 3]``, with a one-line error naming the option."""
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    try:
+        values = [kind(x) for x in items]
+    except ValueError:
+        raise ValidationError(f"{option} {text!r}: expected comma-separated {kind.__name__}s") from None
+    if not values:
+        raise ValidationError(f"{option}: empty list")
+    return values
+
+
+def _progress(args) -> bool:
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
 def _cmd_compare(args) -> int:
-    from .backend import NEF_BACKENDS, get_backend
-    from .nef import nef
+    from .comparison import compare
 
     entry, rnn = _load_network(args)
-    if entry is None:
-        raise ValidationError("compare needs a library network name (a saved file has no metric)")
-    backends = [b for b in args.backends.split(",") if b]
-    methods = [m for m in args.methods.split(",") if m]
-    modes = [n for n in args.neurons.split(",") if n]
-    for b in backends:
-        get_backend(b)  # an unknown or unavailable backend fails before any work
-    for m in methods:
-        if m not in ("taylor", "sampled", "nef"):
-            raise ValidationError(f"--methods: {m!r} is not taylor, sampled or nef")
-    rows = []
-    for method in methods:
-        start = time.perf_counter()
-        if method == "nef":
-            rnn = nef(entry.build(), n_neurons=args.n_neurons, seed=args.seed)
-            weight_norm = float("nan")
-        else:
-            rnn = _compile(entry, args, method)
-            weight_norm = rnn.weight_norm
-        compile_s = time.perf_counter() - start
-        for backend in backends:
-            if method == "nef" and backend not in NEF_BACKENDS:
-                continue
-            for neurons in modes:
-                mode = "lif" if method == "nef" and neurons != "rate" else neurons
-                options = {"max_rate": args.max_rate} if mode not in ("rate", "lif") else {}
-                tol = (0.005 if neurons == "rate" and method == "taylor" else 0.03) if entry.level_tol else None
-                start = time.perf_counter()
-                try:
-                    score = entry.metric(rnn, backend=backend, neurons=mode, dt=args.dt, seed=args.seed,
-                                         **options, **({"tol": tol} if tol is not None else {}))
-                    verdict, error = ("PASS" if score.passed else "FAIL"), score.error
-                except NplError as exc:  # e.g. spike noise amplified into a divergence
-                    verdict, error = f"ERROR ({exc})", float("nan")
-                rows.append({"backend": backend, "method": method, "neurons": mode, "N": rnn.n_neurons,
-                             "weight_norm": weight_norm, "result": verdict, "error": error, "tol": tol,
-                             "compile_s": compile_s, "run_s": time.perf_counter() - start})
-    if not rows:
-        raise ValidationError(f"compare: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only)")
+    seeds = _list_of(args.seeds, int, "--seeds") if args.seeds is not None else [args.seed]
+    report = compare(entry if entry is not None else rnn, backends=args.backends, neurons=args.neurons, seeds=seeds,
+                     methods=args.methods, n_neurons=args.n_neurons, max_rate=args.max_rate, dt=args.dt,
+                     progress=_progress(args))
+    _emit(args, report, "report: {markdown} (+ csv, json, {figures} figures)")
+    return 1 if args.check and not report.passed else 0
+
+
+def _emit(args, outcome, saved: str) -> None:
+    """Save a Report or SweepResult into ``--out`` and print it as a table or JSON."""
+    written = {k: str(v) for k, v in outcome.save(args.out, overwrite=args.force).items()} if args.out else {}
     if args.json:
-        print(json.dumps({"network": entry.name, "backends": backends, "rows": rows}, indent=2))
-        return 0
-    print(f"{entry.name}: {entry.description}")
-    print(f"{'backend':<10} {'method':<8} {'neurons':<8} {'N':>6} {'||W||':>9} {'error':>9} {'tol':>6} {'run s':>6}  result")
-    for r in rows:
-        print(f"{r['backend']:<10} {r['method']:<8} {r['neurons']:<8} {r['N']:>6} {r['weight_norm']:>9.3g} "
-              f"{r['error']:>9.3g} {_tol_text(r['tol']):>6} {r['run_s']:>6.2f}  {r['result']}")
+        print(json.dumps({**outcome.to_dict(), "files": written}, indent=2))
+        return
+    print(outcome.table())
+    if written:
+        print(saved.format(markdown=written["markdown"], figures=len(written) - 3))
+
+
+def _cmd_sweep(args) -> int:
+    from .sweeps import sweep
+
+    result = sweep(args.name, n_neurons=_list_of(args.n_neurons, int, "--n-neurons"),
+                   max_rates=_list_of(args.max_rates, float, "--max-rates"), methods=args.methods,
+                   seeds=_list_of(args.seeds, int, "--seeds"), backends=args.backends, neurons=args.neurons,
+                   dt=args.dt, tol=args.tol, scheduler=args.scheduler, workers=args.workers, progress=_progress(args))
+    _emit(args, result, "sweep: {markdown} (+ csv, json, png)")
     return 0
-
-
-def _tol_text(tol: float | None) -> str:
-    # Truth tables and latches take a level tolerance; oscillators and attractors use their own.
-    return "own" if tol is None else f"{tol:.3g}"
 
 
 def _plot(result, path: str) -> None:
@@ -233,15 +269,21 @@ def _plot(result, path: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``npl-nengo``; returns the exit code."""
+    """Entry point of ``npl-nengo``; returns the exit code (:data:`EXIT_CODES`)."""
     args = _parser().parse_args(argv)
-    handlers = {"list": _cmd_list, "run": _cmd_run, "compare": _cmd_compare, "gui": _cmd_gui}
+    handlers = {"list": _cmd_list, "run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "gui": _cmd_gui}
     try:
         return handlers[args.command](args)
-    except NplError as exc:
+    except KeyboardInterrupt:
+        print("npl-nengo: interrupted", file=sys.stderr)
+        return 130
+    except BackendUnavailable as exc:
         print(f"npl-nengo: error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
+        return 3
+    except SimulationError as exc:
+        print(f"npl-nengo: error: {exc}", file=sys.stderr)
+        return 4
+    except (NplError, OSError) as exc:
         print(f"npl-nengo: error: {exc}", file=sys.stderr)
         return 2
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import SimulationError, ValidationError
 
-__all__ = ["Result", "UnknownOutput", "check_sample_every", "check_finite"]
+__all__ = ["Result", "UnknownOutput", "check_sample_every", "check_finite", "spike_units"]
 
 
 class UnknownOutput(ValidationError, KeyError):
@@ -23,6 +23,20 @@ def check_sample_every(sample_every: object, where: str) -> int:
     if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
         raise ValidationError(f"{where}: sample_every must be a positive integer, got {sample_every!r}")
     return sample_every
+
+
+def spike_units(record_spikes: object, spiking: bool, n_total: int, where: str) -> int:
+    """How many units the ``record_spikes`` option every backend takes records (0 at rate level).
+
+    ``True`` records all units, a number the first ``n`` (at most all of them).
+    """
+    if isinstance(record_spikes, bool):
+        n = n_total if record_spikes else 0
+    elif isinstance(record_spikes, (int, np.integer)) and record_spikes >= 0:
+        n = min(int(record_spikes), n_total)
+    else:
+        raise ValidationError(f"{where}: record_spikes must be True, False or a number of units, got {record_spikes!r}")
+    return n if spiking else 0
 
 
 def check_finite(outputs: dict[str, np.ndarray], t: np.ndarray, where: str, name: str) -> None:

@@ -62,7 +62,12 @@ def test_compare_nef_route_runs_on_nengo_only(capsys):
         (["run", "nand", "--neurons", "lif"], "does not support neurons='lif'"),
         (["run", "missing.npz"], "no such file"),
         (["compare", "nand", "--backends", "nope"], "backend 'nope' is not known"),
-        (["compare", "nand", "--methods", "magic"], "'magic' is not taylor, sampled or nef"),
+        (["compare", "nand", "--methods", "magic"], "method 'magic' is not one of taylor, sampled, nef"),
+        (["compare", "nand", "--seeds", "1,x"], "--seeds '1,x': expected comma-separated ints"),
+        (["compare", "nand", "--neurons", "lif", "--backends", "reference"], "'reference' does not support neurons='lif'"),
+        (["sweep", "nand", "--n-neurons", "0"], "n_neurons must be a non-empty list of positive ints"),
+        (["sweep", "nand", "--max-rates", "fast"], "--max-rates 'fast': expected comma-separated floats"),
+        (["sweep", "nope"], "not in the library"),
         (["compare", "nand", "--methods", "nef", "--backends", "reference"], "nothing to run"),
     ],
 )
@@ -76,3 +81,49 @@ def test_console_script_runs():
     exe = shutil.which("npl-nengo") or str(__import__("pathlib").Path(sys.executable).parent / "npl-nengo")
     out = subprocess.run([exe, "--version"], capture_output=True, text=True, check=True).stdout
     assert npl.__version__ in out
+
+
+@pytest.mark.parametrize("command", [[], ["list"], ["run"], ["compare"], ["sweep"], ["gui"]])
+def test_every_command_has_help_with_the_exit_codes(command, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main([*command, "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: npl-nengo") and "exit codes: 0 done; 1 --check" in " ".join(out.split())
+
+
+def test_compare_writes_a_report_and_check_sets_the_exit_code(tmp_path, capsys):
+    argv = ["compare", "nand", "--backends", "reference", "--out", str(tmp_path), "--no-progress"]
+    assert main(argv) == 0  # failing cells are data ...
+    out = capsys.readouterr().out
+    assert "reference  taylor   regular" in out and f"report: {tmp_path / 'report.md'}" in out
+    assert main([*argv, "--check"]) == 1  # ... unless asked to check (taylor fails under spikes)
+    capsys.readouterr()
+    assert main(["compare", "nand", "--backends", "reference", "--methods", "sampled", "--check", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["passed"] is True
+    (tmp_path / "report.json").write_text("{}")  # no longer ours
+    assert main(argv) == 2
+    assert "not written by npl_nengo.compare" in capsys.readouterr().err
+    assert main([*argv, "--force"]) == 0
+
+
+def test_list_json(capsys):
+    assert main(["list", "--json"]) == 0
+    names = [e["name"] for e in json.loads(capsys.readouterr().out)]
+    assert names[:2] == ["and", "nand"] and "pong" in names
+
+
+@pytest.mark.parametrize("error,code", [("backend", 3), ("simulation", 4), ("interrupt", 130)])
+def test_exit_codes(monkeypatch, capsys, error, code):
+    from npl_nengo import cli
+    from npl_nengo.errors import BackendUnavailable, SimulationError
+
+    def fail(args):
+        raise {"backend": BackendUnavailable("backend 'brian2' cannot be imported: no module"),
+               "simulation": SimulationError("reference: 'nand' diverged at t=0.5 s"),
+               "interrupt": KeyboardInterrupt()}[error]
+
+    monkeypatch.setattr(cli, "_cmd_run", fail)
+    assert main(["run", "nand"]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("npl-nengo: ") and err.count("\n") == 1

@@ -1,0 +1,250 @@
+"""Report: what :func:`npl_nengo.compare` returns, written as Markdown, CSV, JSON and PNG.
+
+A report holds one row per cell (compiler method, seed, backend, neuron mode)
+and, in memory, the runs behind them (for the plots).  ``report.save(dir)``
+writes ``report.md``, ``report.csv``, ``report.json`` and the PNG figures of
+:mod:`npl_nengo.plots`; each file is written to a temporary name and renamed,
+so an interrupted save never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ValidationError
+from .result import Result
+
+__all__ = ["Report", "write_atomic", "prepare_directory", "jsonable"]
+
+#: Columns of the CSV file and the console table, in order.
+COLUMNS = ("backend", "method", "neurons", "seed", "N", "weight_norm", "result", "passed", "error", "tol",
+           "deviation", "spike_rate", "wall_s", "run_s", "compile_s", "message")
+FILES = ("report.md", "report.csv", "report.json")
+GENERATOR = "npl_nengo.compare"
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        if isinstance(data, bytes):
+            tmp.write_bytes(data)
+        else:
+            tmp.write_text(data, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def prepare_directory(directory: str | os.PathLike, files: tuple[str, ...], generator: str, overwrite: bool,
+                      where: str) -> Path:
+    """Create ``directory`` for ``files``, refusing to replace files another program wrote.
+
+    Files of an earlier run of the same ``generator`` (its JSON file says so)
+    are replaced; anything else only with ``overwrite``.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise ValidationError(f"{where}: {str(directory)!r} exists and is not a directory")
+    existing = [f for f in files if (directory / f).exists()]
+    if existing and not overwrite:
+        json_file = directory / next(f for f in files if f.endswith(".json"))
+        try:
+            ours = json.loads(json_file.read_text(encoding="utf-8")).get("generator") == generator
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            raise ValidationError(f"{where}: {str(directory)!r} already holds {', '.join(existing)}, not written by "
+                                  f"{generator} (pass overwrite=True, or --force on the command line)")
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _num(value: Any, fmt: str = ".3g") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return format(value, fmt)
+    return str(value)
+
+
+def jsonable(value: Any) -> Any:
+    """NaN and inf become ``null`` (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+@dataclass(eq=False)
+class Report:
+    """A backend comparison.
+
+    Attributes
+    ----------
+    name, description
+        The network.
+    rows
+        One dict per cell: ``backend, method, neurons, seed, N, weight_norm``
+        (‖W‖, NaN for NEF), ``result`` (``PASS``/``FAIL``/``ERROR``, or ``RAN``
+        without a metric), ``passed``, ``error`` (the metric's), ``tol`` (its
+        level tolerance; ``None`` where the metric uses its own set),
+        ``deviation`` (RMS difference from the rate reference over the
+        output's declared range, worst output), ``deviation_by_output``
+        (absolute RMS per output), ``spike_rate`` (Hz, mean over the recorded
+        units; ``None`` at rate level), ``wall_s`` (the cell: build, run,
+        scoring), ``run_s`` (the simulation alone), ``compile_s``, ``message``.
+    settings
+        The arguments of the comparison.
+    runs, scores, references
+        In memory only: each cell's Result and Score keyed by
+        ``(method, seed, backend, neurons)``, and the rate reference's Result
+        per ``(method, seed)``.
+    """
+
+    name: str
+    description: str
+    rows: list[dict]
+    settings: dict
+    runs: dict[tuple, Result] = field(default_factory=dict, repr=False)
+    scores: dict[tuple, Any] = field(default_factory=dict, repr=False)
+    references: dict[tuple, Result] = field(default_factory=dict, repr=False)
+
+    @property
+    def passed(self) -> bool:
+        """Whether every scored cell passed (cells without a metric do not count)."""
+        return all(r["passed"] for r in self.rows if r["passed"] is not None)
+
+    @property
+    def failed(self) -> list[dict]:
+        """Rows that failed their metric or raised an error."""
+        return [r for r in self.rows if r["result"] in ("FAIL", "ERROR")]
+
+    def summary(self) -> list[dict]:
+        """Rows aggregated over seeds: runs, passes and medians per (backend, method, neurons)."""
+        groups: dict[tuple, list[dict]] = {}
+        for r in self.rows:
+            groups.setdefault((r["backend"], r["method"], r["neurons"]), []).append(r)
+
+        def median(rows: list[dict], key: str) -> float:
+            values = [r[key] for r in rows if isinstance(r[key], (int, float)) and math.isfinite(r[key])]
+            return statistics.median(values) if values else float("nan")
+
+        return [{"backend": b, "method": m, "neurons": n, "runs": len(rs),
+                 "passed": sum(bool(r["passed"]) for r in rs), "error": median(rs, "error"),
+                 "deviation": median(rs, "deviation"),
+                 "spike_rate": median([r for r in rs if r["spike_rate"] is not None], "spike_rate"),
+                 "wall_s": median(rs, "wall_s")} for (b, m, n), rs in groups.items()]
+
+    # -- text ---------------------------------------------------------------------------------
+    def _cells(self) -> tuple[list[str], list[list[str]]]:
+        many = len(self.settings.get("seeds", [0])) > 1
+        head = ["backend", "method", "neurons", *(["seed"] if many else []), "N", "||W||", "error", "tol", "dev",
+                "spikes Hz", "wall s", "result"]
+        body = []
+        for r in self.rows:
+            tol = "own" if r["tol"] is None and r["result"] in ("PASS", "FAIL") else _num(r["tol"])
+            body.append([r["backend"], r["method"], r["neurons"], *([str(r["seed"])] if many else []), str(r["N"]),
+                         _num(r["weight_norm"]), _num(r["error"]), tol, _num(r["deviation"]),
+                         _num(r["spike_rate"], ".0f"), _num(r["wall_s"], ".2f"),
+                         r["result"] + (f" ({r['message']})" if r["message"] else "")])
+        return head, body
+
+    def table(self) -> str:
+        """The rows as a fixed-width text table (what ``npl-nengo compare`` prints)."""
+        head, body = self._cells()
+        widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head[:-1])]
+        left = {0, 1, 2}
+        fmt = lambda cells: "  ".join(c.ljust(w) if i in left else c.rjust(w)  # noqa: E731
+                                      for i, (c, w) in enumerate(zip(cells, widths))) + "  " + cells[-1]
+        return "\n".join([f"{self.name}: {self.description}", fmt(head), *(fmt(b) for b in body)])
+
+    def to_markdown(self, figures: list[str] | None = None) -> str:
+        """The report as Markdown: settings, the table, the seed summary, the figures."""
+        s = self.settings
+        lines = [f"# {self.name}: backend comparison", "", self.description, "",
+                 f"- backends: {', '.join(s['backends'])}; neurons: {', '.join(s['neurons'])}; "
+                 f"methods: {', '.join(s['methods'])}; seeds: {', '.join(map(str, s['seeds']))}",
+                 f"- N: {s['n_neurons'] or 'compiler default'}; max_rate {s['max_rate']:g} Hz; dt {s['dt']:g} s; "
+                 f"metric: {s['metric'] or 'none (deviation only)'}",
+                 f"- verdict: {'every scored cell passed' if self.passed else f'{len(self.failed)} of {len(self.rows)} cells failed'}",
+                 ""]
+        head, body = self._cells()
+        lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
+        lines += ["", "Columns: *error* is the metric's own error and *tol* its tolerance (\"own\": the metric's set "
+                  "of tolerances); *dev* is the RMS difference from the rate reference (the same network at rate "
+                  "level on the numpy reference backend; NEF: rate neurons on nengo) over the output's declared "
+                  "range, worst output; *spikes Hz* is the mean rate of the recorded units; *wall s* is the whole "
+                  "cell (build, run, scoring)."]
+        if len(s.get("seeds", [0])) > 1:
+            lines += ["", "## Over seeds", "", "| backend | method | neurons | passed | median error | median dev |",
+                      "|---|---|---|---|---|---|"]
+            lines += [f"| {g['backend']} | {g['method']} | {g['neurons']} | {g['passed']}/{g['runs']} | "
+                      f"{_num(g['error'])} | {_num(g['deviation'])} |" for g in self.summary()]
+        if figures:
+            lines += ["", "## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures]
+        return "\n".join(lines) + "\n"
+
+    def to_csv(self) -> str:
+        """One line per cell, :data:`COLUMNS` plus ``dev_<output>`` (absolute RMS per output)."""
+        outputs = list(dict.fromkeys(k for r in self.rows for k in r["deviation_by_output"]))
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([*COLUMNS, *(f"dev_{o}" for o in outputs)])
+        for r in self.rows:
+            writer.writerow([("" if r[c] is None else r[c]) for c in COLUMNS]
+                            + [r["deviation_by_output"].get(o, "") for o in outputs])
+        return buf.getvalue()
+
+    def to_dict(self) -> dict:
+        """JSON-ready: network, settings, verdict, rows, seed summary."""
+        return jsonable({"generator": GENERATOR, "network": self.name, "description": self.description,
+                          "settings": self.settings,
+                          "passed": self.passed, "rows": self.rows, "summary": self.summary()})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    # -- files --------------------------------------------------------------------------------
+    def plot(self, directory: str | os.PathLike) -> list[Path]:
+        """Write the PNG figures that apply to this report into ``directory``; returns their paths."""
+        from . import plots
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        return plots.report_figures(self, directory)
+
+    def save(self, directory: str | os.PathLike, overwrite: bool = False) -> dict[str, Path]:
+        """Write ``report.md``, ``report.csv``, ``report.json`` and the figures into ``directory``.
+
+        Raises :class:`ValidationError` if the directory holds report files that
+        an earlier comparison did not write, unless ``overwrite``.
+        """
+        directory = prepare_directory(directory, FILES, GENERATOR, overwrite, "report")
+        figures = self.plot(directory)
+        paths = {"markdown": directory / "report.md", "csv": directory / "report.csv",
+                 "json": directory / "report.json"}
+        write_atomic(paths["csv"], self.to_csv())
+        write_atomic(paths["json"], self.to_json())
+        write_atomic(paths["markdown"], self.to_markdown([f.name for f in figures]))
+        return {**paths, **{f.stem: f for f in figures}}
+
+    def _repr_markdown_(self) -> str:  # Jupyter
+        return self.to_markdown()
+
+    def __repr__(self) -> str:
+        return (f"Report({self.name!r}, {len(self.rows)} cells, "
+                f"{'passed' if self.passed else f'{len(self.failed)} failed'})")

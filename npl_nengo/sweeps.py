@@ -1,0 +1,327 @@
+"""Parameter sweeps on dask.distributed: N, max rate, compiler, seed, backend, neuron mode.
+
+>>> table = npl.sweep("nand", n_neurons=[50, 100, 200], methods=["taylor", "sampled", "nef"],
+...                   seeds=[0, 1, 2], neurons=["regular"])          # doctest: +SKIP
+>>> print(table.table()); table.save("nand-sweep")                    # doctest: +SKIP
+
+Every combination is one trial: compile (once per method, N, seed and, for the
+sampled compiler, max rate: the noise budget it fits for), then score the
+network with its library metric on one backend in one neuron mode.  Compiles
+and runs are dask tasks (a run depends on its compile's future, so a network
+is compiled once and shipped to the workers that run it).  By default the
+trials run on a :class:`distributed.LocalCluster` of ``workers`` processes;
+``scheduler="tcp://host:8786"`` (or a :class:`distributed.Client`) runs the
+same tasks on an existing cluster, whose workers need npl_nengo installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from .errors import BackendUnavailable, NplError, ValidationError
+from .report import jsonable, prepare_directory, write_atomic
+
+__all__ = ["sweep", "SweepResult"]
+
+GENERATOR = "npl_nengo.sweep"
+#: How long to try reaching a ``scheduler=`` address.
+CONNECT_TIMEOUT = "10s"
+ROW_KEYS = ("network", "method", "N", "max_rate", "seed", "backend", "mode", "neurons", "result", "passed", "error",
+            "accuracy", "compile_s", "run_s", "message")
+
+
+# -- tasks (run on the workers; module-level so that they pickle by reference) ----------------------
+def _compile_task(name: str, method: str, n: int, seed: int, max_rate: float) -> dict:
+    from . import networks
+    from .compiler import compile
+    from .nef import nef
+
+    start = time.perf_counter()
+    try:
+        program = networks.get(name).build()
+        rnn = nef(program, n_neurons=n, seed=seed) if method == "nef" else \
+            compile(program, n_neurons=n, method=method, seed=seed, max_rate=max_rate)
+        return {"rnn": rnn, "compile_s": time.perf_counter() - start, "message": ""}
+    except NplError as exc:
+        return {"rnn": None, "compile_s": time.perf_counter() - start, "message": f"compile: {exc}"}
+
+
+def _accuracy(score: Any) -> float | None:
+    """Share of right signs for truth tables (``1 - wrong / cases``); ``None`` for other metrics."""
+    cases = score.details.get("cases")
+    wrong = score.details.get("wrong_signs")
+    return None if not cases or wrong is None else 1.0 - wrong / cases
+
+
+def _run_task(compiled: dict, name: str, cell: dict, dt: float, tol: float | None) -> dict:
+    from . import networks
+
+    row = {"network": name, **cell, "compile_s": compiled["compile_s"]}
+    if compiled["rnn"] is None:
+        return {**row, "result": "ERROR", "passed": False, "error": math.nan, "accuracy": None, "run_s": math.nan,
+                "message": compiled["message"]}
+    entry = networks.get(name)
+    options: dict[str, Any] = {"dt": dt, "seed": cell["seed"]}
+    if cell["neurons"] not in ("rate", "lif"):
+        options["max_rate"] = cell["max_rate"]
+    if tol is not None and entry.level_tol:
+        options["tol"] = tol
+    start = time.perf_counter()
+    try:
+        score = entry.metric(compiled["rnn"], backend=cell["backend"], neurons=cell["neurons"], **options)
+    except NplError as exc:
+        return {**row, "result": "ERROR", "passed": False, "error": math.nan, "accuracy": None,
+                "run_s": time.perf_counter() - start, "message": str(exc)}
+    return {**row, "result": "PASS" if score.passed else "FAIL", "passed": bool(score.passed),
+            "error": float(score.error), "accuracy": _accuracy(score), "run_s": time.perf_counter() - start,
+            "message": ""}
+
+
+# -- result --------------------------------------------------------------------------------------------
+@dataclass(eq=False)
+class SweepResult:
+    """The trials of a sweep: one row per trial, aggregated over seeds by :meth:`summary`.
+
+    Rows hold ``network, method, N, max_rate`` (``None`` for NEF: its LIF
+    rates are nengo's), ``seed, backend, neurons, result, passed, error``,
+    ``accuracy`` (truth tables: share of right signs), ``compile_s, run_s,
+    message``.
+    """
+
+    network: str
+    rows: list[dict]
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> list[dict]:
+        """Per (method, backend, neurons, max_rate, N): seeds passed, median error, mean accuracy."""
+        groups: dict[tuple, list[dict]] = {}
+        for r in self.rows:
+            groups.setdefault((r["method"], r["backend"], r["mode"], r["max_rate"], r["N"]), []).append(r)
+        out = []
+        order = {m: i for i, m in enumerate(("taylor", "sampled", "nef"))}  # the METHODS order
+        for (method, backend, mode, max_rate, n), rs in sorted(groups.items(), key=lambda kv: (
+                order.get(kv[0][0], 9), kv[0][1], kv[0][2], kv[0][3] or 0.0, kv[0][4])):
+            errors = [r["error"] for r in rs if math.isfinite(r["error"])]
+            acc = [r["accuracy"] for r in rs if r["accuracy"] is not None]
+            out.append({"method": method, "backend": backend, "mode": mode, "neurons": rs[0]["neurons"],
+                        "max_rate": max_rate, "N": n,
+                        "trials": len(rs), "passed": sum(bool(r["passed"]) for r in rs),
+                        "median_error": statistics.median(errors) if errors else math.nan,
+                        "accuracy": sum(acc) / len(acc) if acc else None})
+        return out
+
+    def table(self) -> str:
+        """The summary as a fixed-width text table."""
+        head = ("method", "backend", "neurons", "max_rate", "N", "passed", "median error", "accuracy")
+        body = [(g["method"], g["backend"], g["neurons"], "–" if g["max_rate"] is None else f"{g['max_rate']:g}",
+                 str(g["N"]), f"{g['passed']}/{g['trials']}",
+                 "–" if not math.isfinite(g["median_error"]) else f"{g['median_error']:.3g}",
+                 "–" if g["accuracy"] is None else f"{g['accuracy']:.2f}") for g in self.summary()]
+        widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
+        line = lambda cells: "  ".join(c.ljust(w) if i < 3 else c.rjust(w)  # noqa: E731
+                                       for i, (c, w) in enumerate(zip(cells, widths)))
+        return "\n".join([f"sweep of {self.network}: {len(self.rows)} trials", line(head), *map(line, body)])
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(ROW_KEYS)
+        for r in self.rows:
+            writer.writerow(["" if r[k] is None else r[k] for k in ROW_KEYS])
+        return buf.getvalue()
+
+    def to_dict(self) -> dict:
+        return jsonable({"generator": GENERATOR, "network": self.network, "settings": self.settings, "rows": self.rows,
+                          "summary": self.summary()})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def to_markdown(self, figures: Sequence[str] = ()) -> str:
+        s = self.settings
+        lines = [f"# {self.network}: sweep", "",
+                 f"- N: {s.get('n_neurons')}; max rates: {s.get('max_rates')}; methods: {s.get('methods')}; "
+                 f"seeds: {s.get('seeds')}; backends: {s.get('backends')}; neurons: {s.get('neurons')}",
+                 f"- {len(self.rows)} trials on {s.get('scheduler')} in {s.get('wall_s', math.nan):.1f} s", "",
+                 "| method | backend | neurons | max rate | N | passed | median error | accuracy |",
+                 "|---|---|---|---|---|---|---|---|"]
+        for g in self.summary():
+            lines.append(f"| {g['method']} | {g['backend']} | {g['neurons']} | "
+                         f"{'–' if g['max_rate'] is None else format(g['max_rate'], 'g')} | {g['N']} | "
+                         f"{g['passed']}/{g['trials']} | {g['median_error']:.3g} | "
+                         f"{'–' if g['accuracy'] is None else format(g['accuracy'], '.2f')} |")
+        if figures:
+            lines += ["", *(f"![{Path(f).stem}]({f})" for f in figures)]
+        return "\n".join(lines) + "\n"
+
+    def plot(self, path: str | os.PathLike) -> Path:
+        """Median error (and truth-table accuracy, where there is one) against N, one line per method."""
+        from . import plots
+
+        return plots.sweep_figure(self, Path(path))
+
+    def save(self, directory: str | os.PathLike, overwrite: bool = False) -> dict[str, Path]:
+        """Write ``sweep.md``, ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``directory``."""
+        names = {"markdown": "sweep.md", "csv": "sweep.csv", "json": "sweep.json", "png": "sweep.png"}
+        directory = prepare_directory(directory, tuple(names.values()), GENERATOR, overwrite, "sweep")
+        paths = {k: directory / v for k, v in names.items()}
+        self.plot(paths["png"])
+        write_atomic(paths["csv"], self.to_csv())
+        write_atomic(paths["json"], self.to_json())
+        write_atomic(paths["markdown"], self.to_markdown([names["png"]]))
+        return paths
+
+    def __repr__(self) -> str:
+        return f"SweepResult({self.network!r}, {len(self.rows)} trials)"
+
+
+# -- the sweep -----------------------------------------------------------------------------------------
+def _positive_list(values: Any, what: str, kind: type) -> list:
+    values = [values] if isinstance(values, (int, float)) and not isinstance(values, bool) else list(values)
+    ok = values and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+    if not ok or any(v <= 0 for v in values) or (kind is int and any(int(v) != v for v in values)):
+        raise ValidationError(f"sweep: {what} must be a non-empty list of positive {kind.__name__}s, got {values!r}")
+    return [kind(v) for v in dict.fromkeys(values)]
+
+
+@contextlib.contextmanager
+def _client(scheduler: Any, workers: int) -> Iterator[Any]:
+    """A dask Client: on a new LocalCluster, on ``scheduler``'s address, or ``scheduler`` itself."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - the "sweep" extra is part of "all"
+        raise BackendUnavailable(f"sweep needs dask.distributed: pip install 'npl_nengo[sweep]' ({exc})") from exc
+    if scheduler is not None and not isinstance(scheduler, str):
+        yield scheduler  # a Client the caller owns
+        return
+    if scheduler is None:
+        # one single-threaded worker process per core: the backends are single-threaded numpy loops,
+        # and processes keep Brian2's and TensorFlow's global state apart; the scheduler's HTTP server
+        # (dashboard, health checks) on a free port
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+                Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ValidationError(f"sweep: cannot reach the dask scheduler at {scheduler!r}: {exc}") from None
+    with client:
+        yield client
+
+
+def sweep(
+    network: str,
+    n_neurons: Sequence[int] | int = (50, 100, 200),
+    max_rates: Sequence[float] | float = (1000.0,),
+    methods: Sequence[str] | str = ("taylor", "sampled"),
+    seeds: Sequence[int] | int = (0,),
+    backends: Sequence[str] | str = ("reference",),
+    neurons: Sequence[str] | str = ("regular",),
+    dt: float = 1e-3,
+    tol: float | None = 0.03,
+    scheduler: Any = None,
+    workers: int = 2,
+    progress: bool = False,
+) -> SweepResult:
+    """Score a library network over a grid of parameters, trials in parallel on dask.distributed.
+
+    Parameters
+    ----------
+    network
+        A library name (the workers rebuild the program and its metric from it).
+    n_neurons
+        Neurons per part.
+    max_rates
+        Spike rates at ``tanh = 1`` (Hz): the spiking runs' rate and the sampled
+        compiler's noise budget (NEF trials ignore it).
+    methods
+        ``"taylor"``, ``"sampled"``, ``"nef"`` (NEF on nengo/nengo_dl only; its
+        spiking mode is LIF).
+    seeds, backends, neurons
+        Compiler and run seeds, backends, neuron modes.
+    tol
+        Level tolerance for truth tables and latches (default 0.03).
+    scheduler
+        ``None``: a new LocalCluster of ``workers`` processes; an address
+        (``"tcp://127.0.0.1:8786"``) or a :class:`distributed.Client`: that cluster.
+    progress
+        Show a progress bar (tqdm, on stderr).
+    """
+    from . import networks
+    from .backend import NEF_BACKENDS, get_backend
+    from .comparison import METHODS, _names, _seeds
+
+    if not isinstance(network, str):
+        raise ValidationError(f"sweep: network must be a library name, got {type(network).__name__}")
+    networks.get(network)  # an unknown name fails here, not on the workers
+    sizes = _positive_list(n_neurons, "n_neurons", int)
+    rates = _positive_list(max_rates, "max_rates", float)
+    methods, backends, modes, seeds = (_names(methods, "methods"), _names(backends, "backends"),
+                                       _names(neurons, "neurons"), _seeds(seeds))
+    for m in methods:
+        if m not in METHODS:
+            raise ValidationError(f"sweep: method {m!r} is not one of {', '.join(METHODS)}")
+    for b in backends:
+        module = get_backend(b)
+        for mode in modes:
+            if mode not in module.NEURONS:
+                raise ValidationError(f"sweep: backend {b!r} does not support neurons={mode!r}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValidationError(f"sweep: workers must be a positive integer, got {workers!r}")
+    # the plan: compiles (sampled: one per noise budget) and the trials that use them
+    compiles: list[tuple] = []
+    trials: list[tuple[tuple, dict]] = []
+    for method in methods:
+        for n in sizes:
+            for seed in seeds:
+                budgets = rates if method == "sampled" else rates[:1]
+                compiles += [(method, n, seed, rate) for rate in budgets]
+                for rate in (rates if method != "nef" else [None]):
+                    source = (method, n, seed, rate if method == "sampled" else rates[0])
+                    for backend in backends:
+                        if method == "nef" and backend not in NEF_BACKENDS:
+                            continue
+                        for mode in modes:
+                            if mode == "rate" and method == "taylor" and rate != rates[0]:
+                                continue  # a taylor rate run does not depend on the spike rate
+                            trials.append((source, {"method": method, "N": n, "max_rate": rate, "seed": seed,
+                                                    "backend": backend, "mode": mode,
+                                                    "neurons": "lif" if method == "nef" and mode != "rate" else mode}))
+    if not trials:
+        raise ValidationError(f"sweep: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only)")
+    from tqdm.auto import tqdm
+
+    start = time.perf_counter()
+    rows: list[dict] = []
+    with _client(scheduler, workers) as client:
+        from distributed import as_completed  # importable: _client checked
+
+        compiled = {key: client.submit(_compile_task, network, *key, pure=False) for key in compiles}
+        futures = [client.submit(_run_task, compiled[source], network, cell, dt, tol, pure=False)
+                   for source, cell in trials]
+        with tqdm(total=len(futures), desc=f"sweep {network}", unit="trial", disable=not progress, leave=False) as bar:
+            try:
+                for future in as_completed(futures):
+                    rows.append(future.result())
+                    bar.update()
+            except BaseException:
+                client.cancel(futures + list(compiled.values()))
+                raise
+        scheduler_text = client.scheduler.address if scheduler is not None else f"LocalCluster({workers} workers)"
+    order = {k: i for i, k in enumerate(METHODS)}
+    rows.sort(key=lambda r: (order[r["method"]], r["backend"], r["mode"], r["max_rate"] or 0, r["N"], r["seed"]))
+    settings = {"n_neurons": sizes, "max_rates": rates, "methods": methods, "seeds": seeds, "backends": backends,
+                "neurons": modes, "dt": dt, "tol": tol, "scheduler": scheduler_text,
+                "wall_s": time.perf_counter() - start}
+    return SweepResult(network, rows, settings)

@@ -1,0 +1,193 @@
+"""npl.compare: one network on several backends and neuron modes, written as a Report."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+import npl_nengo as npl
+from npl_nengo.errors import SimulationError, ValidationError
+from npl_nengo.metrics import attractor
+from npl_nengo.networks import attractors
+
+PNG = b"\x89PNG"
+
+
+@pytest.fixture(scope="module")
+def nand_report():
+    """NAND, both compilers, reference and nengo, rate and regular spiking at 1 kHz."""
+    return npl.compare("nand", backends=["reference", "nengo"], neurons=["rate", "regular"], seeds=[0])
+
+
+def _row(report, backend, method, neurons, seed=0):
+    (row,) = [r for r in report.rows if (r["backend"], r["method"], r["neurons"], r["seed"]) == (backend, method, neurons, seed)]
+    return row
+
+
+def test_rows_hold_metric_deviation_wall_time_neurons_and_spike_rate(nand_report):
+    rows = nand_report.rows
+    assert len(rows) == 8
+    assert [(r["method"], r["backend"], r["neurons"]) for r in rows[:4]] == [
+        ("taylor", "reference", "rate"), ("taylor", "reference", "regular"),
+        ("taylor", "nengo", "rate"), ("taylor", "nengo", "regular")]
+    for backend in ("reference", "nengo"):
+        # the noise finding: min-norm weights pass at rate level and fail under spikes; noise-aware pass both
+        assert _row(nand_report, backend, "taylor", "rate")["result"] == "PASS"
+        assert _row(nand_report, backend, "taylor", "regular")["result"] == "FAIL"
+        assert _row(nand_report, backend, "sampled", "rate")["result"] == "PASS"
+        assert _row(nand_report, backend, "sampled", "regular")["result"] == "PASS"
+    # the rate reference is the reference backend at rate level: its own deviation is zero
+    assert _row(nand_report, "reference", "sampled", "rate")["deviation"] == 0.0
+    # nengo's zero-order hold differs slightly from RK4; spikes add noise; taylor spiking is destroyed
+    assert 0 < _row(nand_report, "nengo", "sampled", "rate")["deviation"] < 0.02
+    assert 0 < _row(nand_report, "nengo", "sampled", "regular")["deviation"] < 0.05
+    assert _row(nand_report, "nengo", "taylor", "regular")["deviation"] > 10
+    for r in rows:
+        assert r["N"] == (40 if r["method"] == "taylor" else 300)
+        assert r["wall_s"] > 0 and r["run_s"] > 0 and r["compile_s"] > 0
+        if r["neurons"] == "rate":
+            assert r["spike_rate"] is None
+        else:  # spikes counted from the recorded units: at most max_rate
+            assert 300 < r["spike_rate"] <= 1000
+    assert _row(nand_report, "reference", "taylor", "regular")["spike_rate"] == pytest.approx(1000, rel=0.01)  # saturated
+    assert not nand_report.passed and len(nand_report.failed) == 2
+
+
+def test_report_files_markdown_csv_json_png(nand_report, tmp_path):
+    paths = nand_report.save(tmp_path / "out")
+    assert set(paths) == {"markdown", "csv", "json", "outputs", "spikes", "truth_table"}
+    for key in ("outputs", "spikes", "truth_table"):
+        assert paths[key].read_bytes()[:4] == PNG and paths[key].stat().st_size > 5000
+    table = list(csv.DictReader(io.StringIO(paths["csv"].read_text())))
+    assert len(table) == 8 and table[0]["backend"] == "reference" and "dev_o" in table[0]
+    assert {r["result"] for r in table} == {"PASS", "FAIL"}
+    doc = json.loads(paths["json"].read_text())
+    assert doc["network"] == "nand" and doc["passed"] is False and len(doc["rows"]) == 8
+    assert doc["rows"][0]["deviation_by_output"]["o"] == 0.0
+    md = paths["markdown"].read_text()
+    assert md.startswith("# nand: backend comparison")
+    assert md.count("| reference | taylor |") == 2 and "![truth_table](truth_table.png)" in md
+    assert "2 of 8 cells failed" in md
+    # no temporary files are left behind
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths.values())
+
+
+def test_save_replaces_its_own_report_but_not_foreign_files(nand_report, tmp_path):
+    nand_report.save(tmp_path)
+    nand_report.save(tmp_path)  # the same command again: fine
+    foreign = tmp_path / "other"
+    foreign.mkdir()
+    (foreign / "report.md").write_text("my notes")
+    with pytest.raises(ValidationError, match="already holds report.md, not written by npl_nengo.compare"):
+        nand_report.save(foreign)
+    assert (foreign / "report.md").read_text() == "my notes"
+    nand_report.save(foreign, overwrite=True)
+    assert (foreign / "report.md").read_text().startswith("# nand")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValidationError, match="is not a directory"):
+        nand_report.save(tmp_path / "file")
+
+
+def test_table_text(nand_report):
+    text = nand_report.table().splitlines()
+    assert text[0].startswith("nand: NAND gate")
+    assert text[1].split() == ["backend", "method", "neurons", "N", "||W||", "error", "tol", "dev", "spikes", "Hz",
+                               "wall", "s", "result"]
+    assert text[2].split()[:3] == ["reference", "taylor", "rate"] and text[2].endswith("PASS")
+
+
+def test_seeds_are_summarised(tmp_path):
+    report = npl.compare("nand", backends=["reference"], neurons=["regular"], methods=["sampled"], seeds=[0, 1],
+                         n_neurons=100)
+    assert [r["seed"] for r in report.rows] == [0, 1]
+    assert report.rows[0]["error"] != report.rows[1]["error"]  # another seed, another network
+    (group,) = report.summary()
+    assert group["runs"] == 2 and group["passed"] == sum(r["passed"] for r in report.rows)
+    assert group["error"] == pytest.approx(np.median([r["error"] for r in report.rows]))
+    assert "## Over seeds" in report.to_markdown() and " seed " in report.table().splitlines()[1]
+
+
+def test_a_program_without_metric_is_scored_by_its_deviation(nand_program):
+    report = npl.compare(nand_program, backends=["reference", "nengo"], neurons=["rate"], methods=["sampled"],
+                         n_neurons=200, duration=0.5, inputs={"s1": 0.1, "s2": -0.1})
+    assert [r["result"] for r in report.rows] == ["RAN", "RAN"]
+    assert report.passed  # nothing scored, nothing failed
+    assert report.rows[0]["deviation"] == 0 and 0 < report.rows[1]["deviation"] < 0.02
+    assert report.runs[("sampled", 0, "nengo", "rate")]["o"][-1] == pytest.approx(0.1, abs=0.015)
+    assert report.settings["duration"] == 0.5 and report.settings["metric"] is None
+    # default inputs: every input at mid-range
+    report = npl.compare(nand_program, backends=["reference"], neurons=["rate"], methods=["sampled"], n_neurons=200)
+    assert report.settings["inputs"] == {} and report.runs[("sampled", 0, "reference", "rate")].t[-1] == pytest.approx(1.0)
+
+
+def test_a_saved_network_runs_as_it_is(tmp_path):
+    rnn = npl.compile(npl.networks.get("nor").build(), n_neurons=200, method="sampled", seed=3)
+    path = rnn.save(tmp_path / "nor.npz")
+    report = npl.compare(str(path), backends=["reference"], neurons=["rate"], methods=["taylor", "nef"])
+    (row,) = report.rows
+    assert (row["method"], row["N"], row["result"]) == ("sampled", 200, "RAN")
+
+
+def test_nef_cells_run_on_nengo_backends_with_lif_neurons():
+    report = npl.compare("nand", backends=["reference", "nengo"], neurons=["rate", "regular"], methods=["nef"],
+                         n_neurons=150)
+    assert [(r["backend"], r["neurons"]) for r in report.rows] == [("nengo", "rate"), ("nengo", "lif")]
+    rate, lif = report.rows
+    assert rate["deviation"] == 0.0 and 0 < lif["deviation"] < 0.2  # NEF reference: LIFRate on nengo
+    assert 1 < lif["spike_rate"] < 400 and np.isnan(lif["weight_norm"])
+
+
+def test_a_failing_cell_is_reported_and_the_others_still_run():
+    def metric(rnn, backend, **options):
+        if backend == "nengo":
+            raise SimulationError("diverged at t=0.3 s (injected)")
+        return npl.networks.get("nand").metric(rnn, backend=backend, **options)
+
+    report = npl.compare("nand", backends=["reference", "nengo"], neurons=["rate"], methods=["sampled"], metric=metric)
+    assert [r["result"] for r in report.rows] == ["PASS", "ERROR"]
+    assert report.rows[1]["message"] == "diverged at t=0.3 s (injected)"
+    assert "ERROR (diverged at t=0.3 s (injected))" in report.table()
+    assert not report.passed
+    json.loads(report.to_json())  # NaNs become null
+
+
+def test_attractor_projection_figure(tmp_path):
+    def short_lorenz(rnn, **options):
+        return attractor(rnn, attractors.lorenz(), duration=12.0, transient=2.0, **options)
+
+    report = npl.compare("lorenz", backends=["reference"], neurons=["rate"], methods=["taylor"], metric=short_lorenz,
+                         integrator="euler")
+    assert report.rows[0]["result"] in ("PASS", "FAIL") and report.settings["run_options"] == {"integrator": "'euler'"}
+    paths = report.save(tmp_path)
+    assert "attractor" in paths and paths["attractor"].read_bytes()[:4] == PNG
+    assert "truth_table" not in paths and "spikes" not in paths
+
+
+def test_progress_bar_goes_to_stderr(capsys):
+    npl.compare("nand", backends=["reference"], neurons=["rate"], methods=["sampled"], n_neurons=100, progress=True)
+    err = capsys.readouterr().err
+    assert "compare nand" in err
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"backends": ["reference", "nope"]}, "backend 'nope' is not known"),
+    ({"methods": ["magic"]}, "method 'magic' is not one of taylor, sampled, nef"),
+    ({"seeds": [-1]}, "seeds must be non-negative integers"),
+    ({"seeds": []}, "seeds must be non-negative integers"),
+    ({"backends": []}, "backends must be a non-empty list"),
+    ({"neurons": ["lif"], "backends": ["reference"]}, "'reference' does not support neurons='lif'"),
+    ({"methods": ["nef"], "backends": ["reference", "brian2"]}, "nothing to run"),
+    ({"max_rate": 0}, "max_rate must be a positive number"),
+])
+def test_bad_arguments_fail_before_any_work(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        npl.compare("nand", **kwargs)
+
+
+def test_bad_network():
+    with pytest.raises(ValidationError, match="not in the library"):
+        npl.compare("nope")
+    with pytest.raises(ValidationError, match="got int"):
+        npl.compare(3)

@@ -1,0 +1,126 @@
+"""npl.sweep and ``npl-nengo sweep``: trials in parallel on a 2-worker dask.distributed cluster."""
+
+import json
+
+import distributed  # the "sweep" extra, part of "all": a missing engine must fail here, not skip
+import pytest
+
+import npl_nengo as npl
+from npl_nengo import networks, sweeps as sweep_module
+from npl_nengo.cli import main
+from npl_nengo.errors import ValidationError
+
+GRID = dict(n_neurons=[40, 300], methods=["taylor", "sampled", "nef"], seeds=[0, 1], backends=["reference", "nengo"],
+            neurons=["regular"])
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """An existing cluster, reached by its address (what ``--scheduler`` does)."""
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def grid(cluster):
+    return npl.sweep("nand", scheduler=cluster.scheduler_address, **GRID)
+
+
+def test_every_combination_is_one_trial(grid):
+    rows = grid.rows
+    # taylor and sampled: 2 N x 2 seeds x 2 backends; nef: 2 N x 2 seeds on nengo only
+    assert len(rows) == 8 + 8 + 4
+    assert {(r["method"], r["backend"]) for r in rows if r["method"] == "nef"} == {("nef", "nengo")}
+    for r in rows:
+        assert r["network"] == "nand" and r["result"] in ("PASS", "FAIL") and r["message"] == ""
+        assert r["compile_s"] > 0 and r["run_s"] > 0
+        if r["method"] == "nef":
+            assert (r["neurons"], r["mode"], r["max_rate"]) == ("lif", "regular", None)
+        else:
+            assert (r["neurons"], r["max_rate"]) == ("regular", 1000.0)
+    # the noise finding, as a curve: min-norm fails at every N, noise-aware passes with enough neurons
+    assert not any(r["passed"] for r in rows if r["method"] == "taylor")
+    assert all(r["passed"] and r["accuracy"] == 1.0 for r in rows if r["method"] == "sampled" and r["N"] == 300)
+    assert any(r["accuracy"] < 1.0 for r in rows if r["method"] == "taylor")
+
+
+def test_trials_on_workers_equal_the_same_trial_here(grid):
+    (row,) = [r for r in grid.rows if (r["method"], r["N"], r["seed"], r["backend"]) == ("sampled", 300, 1, "nengo")]
+    rnn = npl.compile(networks.get("nand").build(), n_neurons=300, method="sampled", seed=1, max_rate=1000.0)
+    score = networks.get("nand").metric(rnn, backend="nengo", neurons="regular", seed=1, max_rate=1000.0, tol=0.03)
+    # equal to rounding: a worker runs one BLAS thread, this process may run more (summation order)
+    assert row["error"] == pytest.approx(score.error, rel=1e-9, abs=1e-12)
+
+
+def test_summary_table_and_files(grid, tmp_path):
+    summary = grid.summary()
+    assert len(summary) == 2 * 2 + 2 * 2 + 2  # (method, backend, N) groups over the two seeds
+    assert [g["method"] for g in summary][:1] == ["taylor"] and all(g["trials"] == 2 for g in summary)
+    text = grid.table()
+    assert text.startswith("sweep of nand: 20 trials") and "2/2" in text
+    paths = grid.save(tmp_path / "sweep")
+    assert paths["png"].read_bytes()[:4] == b"\x89PNG"
+    doc = json.loads(paths["json"].read_text())
+    assert doc["generator"] == "npl_nengo.sweep" and len(doc["rows"]) == 20
+    assert doc["settings"]["scheduler"] == grid.settings["scheduler"]
+    assert paths["csv"].read_text().count("\n") == 21
+    assert "| sampled | nengo | regular | 1000 | 300 | 2/2 |" in paths["markdown"].read_text()
+    grid.save(tmp_path / "sweep")  # its own files: replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "sweep.csv").write_text("keep me")
+    with pytest.raises(ValidationError, match="not written by npl_nengo.sweep"):
+        grid.save(tmp_path / "mine")
+    assert (tmp_path / "mine" / "sweep.csv").read_text() == "keep me"
+
+
+def test_default_local_cluster_and_rate_runs():
+    """No scheduler given: a LocalCluster of 2 worker processes; the sampled fit depends on max_rate."""
+    result = npl.sweep("nand", n_neurons=[100], max_rates=[1000, 5000], methods=["taylor", "sampled"],
+                       neurons=["rate"], workers=2)
+    assert result.settings["scheduler"] == "LocalCluster(2 workers)"
+    keys = sorted((r["method"], r["max_rate"]) for r in result.rows)
+    # a taylor rate run does not depend on the spike rate: run once; sampled networks differ per noise budget
+    assert keys == [("sampled", 1000.0), ("sampled", 5000.0), ("taylor", 1000.0)]
+    assert all(r["passed"] for r in result.rows)
+
+
+def test_cli_sweep_on_a_scheduler(cluster, tmp_path, capsys):
+    code = main(["sweep", "nor", "--n-neurons", "150", "--methods", "sampled", "--seeds", "0,2",
+                 "--scheduler", cluster.scheduler_address, "--out", str(tmp_path), "--json", "--no-progress"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [r["seed"] for r in doc["rows"]] == [0, 2] and all(r["network"] == "nor" for r in doc["rows"])
+    assert set(doc["files"]) == {"markdown", "csv", "json", "png"}
+    assert main(["sweep", "nor", "--n-neurons", "150", "--methods", "sampled",
+                 "--scheduler", cluster.scheduler_address, "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith("sweep of nor: 1 trials")
+
+
+def test_unreachable_scheduler_is_one_clear_error(monkeypatch, capsys):
+    monkeypatch.setattr(sweep_module, "CONNECT_TIMEOUT", "1s")
+    assert main(["sweep", "nand", "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("npl-nengo: error: sweep: cannot reach the dask scheduler at 'tcp://127.0.0.1:9'")
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"n_neurons": [0]}, "n_neurons must be a non-empty list of positive ints"),
+    ({"n_neurons": [10.5]}, "positive ints"),
+    ({"max_rates": [float("nan")]}, "max_rates must be"),
+    ({"methods": ["x"]}, "method 'x' is not one of"),
+    ({"backends": ["nope"]}, "backend 'nope' is not known"),
+    ({"neurons": ["lif"]}, "does not support neurons='lif'"),
+    ({"workers": 0}, "workers must be a positive integer"),
+    ({"methods": ["nef"]}, "nothing to run"),
+])
+def test_bad_grids_fail_before_a_cluster_starts(kwargs, match):
+    with pytest.raises(ValidationError, match=match):
+        npl.sweep("nand", **kwargs)
+
+
+def test_network_must_be_a_library_name(nand_program):
+    with pytest.raises(ValidationError, match="not in the library"):
+        npl.sweep("nope")
+    with pytest.raises(ValidationError, match="must be a library name"):
+        npl.sweep(nand_program)
