@@ -84,6 +84,9 @@ NEURONS = nengo_backend.NEURONS
 DTYPES = ("float32", "float64")
 #: The backend runs a list of input dicts as one minibatch (see npl_nengo.run).
 BATCHES = True
+#: Steps per ``sim.run_steps`` call.  Inputs are made and probes decimated chunk by chunk, so a long
+#: run's memory is bounded by ``sample_every``; Ctrl-C between chunks returns the partial result.
+CHUNK_STEPS = 1000
 
 __all__ = ["NAME", "NEURONS", "DTYPES", "BATCHES", "run", "gpu_available"]
 
@@ -112,7 +115,7 @@ def _initials(initial: Any, n: int) -> list:
 
 
 def _initial_state_kicks(net, rnn: ProgrammedRNN, initials: list, u0: np.ndarray, synapse: str, dt: float,
-                         n_steps: int, data: dict) -> dict:
+                         sample_every: int, first: dict) -> dict:
     """Per-trial initial states on a network whose filters start at trial 0's.
 
     The filters are linear and their state is shared by the minibatch, so a
@@ -121,7 +124,8 @@ def _initial_state_kicks(net, rnn: ProgrammedRNN, initials: list, u0: np.ndarray
     read before the first filter update), and as the filter's own response
     ``a^k delta``, produced by a copy of the synapse fed ``delta a / b`` on
     step 1 (``y_k = a y_(k-1) + b x_k``: one-state filters).  Outputs get the
-    same response through a probed copy; :func:`run` adds it.
+    same response through a probed copy; :func:`run` adds it.  ``first`` gets
+    each kick node's step-1 values ``(trials, dims)``.
     """
     import nengo
 
@@ -132,11 +136,6 @@ def _initial_state_kicks(net, rnn: ProgrammedRNN, initials: list, u0: np.ndarray
     delta_loop = (r0 - r0[0]) @ np.asarray(rnn.W_rec).T  # (trials, k)
     delta_out = (r0 - r0[0]) @ np.asarray(rnn.W).T  # (trials, n_out)
 
-    def first_step(values: np.ndarray) -> np.ndarray:
-        arr = np.zeros((values.shape[0], n_steps, values.shape[1]))
-        arr[:, 0, :] = values
-        return arr
-
     kick_probes = {}
     with net:
         if rnn.n_signals:
@@ -144,13 +143,13 @@ def _initial_state_kicks(net, rnn: ProgrammedRNN, initials: list, u0: np.ndarray
             nengo.Connection(now, net.loop, synapse=None)
             later = nengo.Node(np.zeros(rnn.n_signals), label="initial states (decay)")
             nengo.Connection(later, net.loop, synapse=nengo_backend._synapse(synapse, g, dt, 0.0))
-            data[now] = first_step(delta_loop)
-            data[later] = first_step(delta_loop * a / b)
+            first[now] = delta_loop
+            first[later] = delta_loop * a / b
         out = nengo.Node(np.zeros(len(rnn.output_names)), label="initial outputs (decay)")
-        data[out] = first_step(delta_out * a / b)
+        first[out] = delta_out * a / b
         for i, name in enumerate(rnn.output_names):
             conn = nengo.Connection(out[i], net.outputs[name], synapse=nengo_backend._synapse(synapse, g, dt, 0.0))
-            kick_probes[name] = nengo.Probe(conn, "output")
+            kick_probes[name] = nengo.Probe(conn, "output", sample_every=sample_every * dt)
     return kick_probes
 
 
@@ -210,9 +209,8 @@ def run(
     names = rnn.input_names
     signals = [Inputs(names, x, dt) for x in trials]  # validates every trial
     # The nengo backend's alignment: step k (t = k dt) uses the input at (k-1) dt.
-    t_in = np.arange(n_steps) * dt
-    values = np.stack([s.at(t_in) for s in signals]) if names else np.zeros((len(trials), n_steps, 0))
-    placeholders = {n: float(values[0, 0, j]) for j, n in enumerate(names)}
+    u_first = np.stack([s.at(np.zeros(1))[0] for s in signals]) if names else np.zeros((len(trials), 0))
+    placeholders = {n: float(u_first[0, j]) for j, n in enumerate(names)}
     if isinstance(rnn, NEFNetwork):
         if neurons not in ("rate", "lif"):
             raise ValidationError(f"nengo_dl: an NEF network runs with neurons='lif' or 'rate', not {neurons!r}")
@@ -227,13 +225,28 @@ def run(
     n_spk = spike_units(record_spikes, neurons != "rate", n_total, NAME)
     with net:
         nengo_dl.configure_settings(dtype=dtype)
-        probes = {name: nengo.Probe(conn, "output") for name, conn in net.output_connections.items()}
+        probes = {name: nengo.Probe(conn, "output", sample_every=sample_every * dt)
+                  for name, conn in net.output_connections.items()}
         spike_probes = nengo_backend.spike_probes_for(ensembles, n_spk)
-    data = {net.sources[n]: values[:, :, j : j + 1] for j, n in enumerate(names)}
+    first: dict = {}  # kick nodes: values on step 1 only
     kick_probes = {}
     if not isinstance(rnn, NEFNetwork) and any(x is not initials[0] for x in initials):
-        kick_probes = _initial_state_kicks(net, rnn, initials, values[:, 0, :], synapse, dt, n_steps, data)
+        kick_probes = _initial_state_kicks(net, rnn, initials, u_first, synapse, dt, sample_every, first)
+
+    def chunk_data(k0: int, k1: int) -> dict:
+        data = {}
+        if names:
+            u = np.stack([s.at(np.arange(k0, k1) * dt) for s in signals])  # (trials, steps, inputs)
+            data.update({net.sources[n]: u[:, :, j : j + 1] for j, n in enumerate(names)})
+        for node, values in first.items():
+            arr = np.zeros((len(trials), k1 - k0, values.shape[1]))
+            if k0 == 0:
+                arr[:, 0, :] = values
+            data[node] = arr
+        return data
+
     start = time.perf_counter()
+    done, interrupted = 0, False
     with warnings.catch_warnings():
         if quiet:
             warnings.filterwarnings("ignore", message="No GPU support detected")
@@ -241,15 +254,26 @@ def run(
         with nengo_dl.Simulator(net, dt=dt, seed=seed, minibatch_size=len(trials), device=device,
                                 progress_bar=progress_bar) as sim:
             build_seconds = time.perf_counter() - start
-            sim.run_steps(n_steps, data=data or None, progress_bar=progress_bar)
-            raw = {name: np.asarray(sim.data[p])[:, :, 0] for name, p in probes.items()}  # (trials, steps)
-            spikes = nengo_backend.spike_counts([np.asarray(sim.data[p]) for p in spike_probes], ensembles, dt)
+            try:
+                while done < n_steps:
+                    n = min(CHUNK_STEPS, n_steps - done)
+                    sim.run_steps(n, data=chunk_data(done, done + n) or None, progress_bar=progress_bar)
+                    done += n
+            except KeyboardInterrupt:
+                interrupted = True
+
+            def probed(p) -> np.ndarray:  # (trials, samples, dims); nothing yet if interrupted at once
+                return np.asarray(sim.data[p]) if done >= sample_every else np.zeros((len(trials), 0, 1))
+
+            raw = {name: probed(p)[:, :, 0] for name, p in probes.items()}  # (trials, samples)
+            spikes = nengo_backend.spike_counts([np.asarray(sim.data[p]) for p in spike_probes], ensembles, dt) \
+                if done else None
             for name, p in kick_probes.items():  # per-trial initial states (linear superposition)
-                raw[name] = raw[name] + np.asarray(sim.data[p])[:, :, 0]
+                raw[name] = raw[name] + probed(p)[:, :, 0]
     wall = time.perf_counter() - start
-    keep = slice(sample_every - 1, n_steps, sample_every)
-    t = (np.arange(n_steps) + 1)[keep] * dt
-    outputs = {name: v[:, keep] if batch else v[0, keep] for name, v in raw.items()}
+    n_rec = done // sample_every
+    t = (np.arange(n_rec) + 1) * sample_every * dt
+    outputs = {name: v[:, :n_rec] if batch else v[0, :n_rec] for name, v in raw.items()}
     check_finite(outputs, t, NAME, rnn.name)
     if spikes is not None and not batch:
         spikes = spikes[0]
@@ -258,5 +282,5 @@ def run(
         info={"wall_seconds": wall, "build_seconds": build_seconds, "trials": len(trials) if batch else None,
               "dtype": dtype, "device": device or ("/gpu:0" if gpu_available() else "/cpu:0"),
               "synapse": synapse if not isinstance(rnn, NEFNetwork) else "nef",
-              "max_rate": max_rate if neurons != "rate" else None, "interrupted": False, "steps": n_steps},
+              "max_rate": max_rate if neurons != "rate" else None, "interrupted": interrupted, "steps": done},
     )

@@ -79,7 +79,7 @@ import sympy
 from ..backend import run
 from ..errors import ValidationError
 from ..inputs import Inputs
-from ..metrics import Score
+from ..metrics import Score, fails_on_divergence
 from ..program import Program
 from ..result import Result
 from ..rnn import ProgrammedRNN
@@ -424,6 +424,7 @@ def bounces(result: Result, paddle_gain: float = 100.0, threshold: float = 0.05)
     return {"counts": counts, "events": events, "inside": bool(inside), "extent": extent}
 
 
+@fails_on_divergence("pong")
 def pong_metric(
     rnn: ProgrammedRNN,
     backend: str = "reference",

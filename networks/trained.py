@@ -38,7 +38,7 @@ from ..backend import run
 from ..basis import MonomialBasis, tanh_derivatives
 from ..decompile import MachineCode, bias_for, decompile
 from ..errors import ValidationError
-from ..metrics import Score
+from ..metrics import Score, fails_on_divergence
 from ..rnn import ProgrammedRNN
 from .rotation import R_Z, thomas_rhs
 
@@ -726,6 +726,7 @@ def prediction_error(trained: TrainedReservoir, n_steps: int = 5_000, degree: in
 
 # -- running on the backends -------------------------------------------------------------------------------------
 
+@fails_on_divergence("trained_readout")
 def readout_metric(
     trained: TrainedReservoir,
     rnn: ProgrammedRNN | None = None,

@@ -39,7 +39,7 @@ from ..backend import run
 from ..basis import tanh_derivatives
 from ..compiler import compile as npl_compile
 from ..errors import ValidationError
-from ..metrics import Score
+from ..metrics import Score, fails_on_divergence
 from ..ode import integrate
 from ..program import Program
 from ..rnn import ProgrammedRNN
@@ -436,6 +436,7 @@ def _errors(estimate: np.ndarray, truth: np.ndarray, scale: float) -> tuple[floa
     return float(np.sqrt(np.mean(err**2)) / scale), float(np.max(np.abs(err)))
 
 
+@fails_on_divergence("virtualization")
 def virtualization(
     guest: GuestRNN,
     order: int = 3,

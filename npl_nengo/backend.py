@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import BackendUnavailable, ValidationError
 from .inputs import InputLike
-from .result import Result
+from .result import MAX_EXCURSION, Result, check_excursion
 from .rnn import ProgrammedRNN
 
 if TYPE_CHECKING:
@@ -89,12 +89,22 @@ def run(
         Seed of the run's random draws (spike phases, Poisson spikes).
     **options
         Backend options, e.g. ``integrator="rk4" | "euler"``, ``max_rate=1000``,
-        ``initial="rstar" | "zero" | {signal: value}``, ``sample_every=1``.
+        ``initial="rstar" | "zero" | {signal: value}``, ``sample_every=1``,
+        ``record_spikes=n``; and ``max_excursion`` (default
+        :data:`~npl_nengo.result.MAX_EXCURSION` = 10): an output farther than
+        that many range widths outside its declared range raises
+        :class:`SimulationError` (``None``: keep such runs).
 
     Returns
     -------
     Result
         ``result.t`` and ``result[name]`` for every named output.
+
+    Raises
+    ------
+    SimulationError
+        If an output becomes NaN or infinite, or leaves its range by more
+        than ``max_excursion`` range widths: naming the output and the time.
     """
     from .nef import NEFNetwork
 
@@ -111,6 +121,21 @@ def run(
         raise ValidationError(f"run: duration {duration} s is shorter than one time step dt={dt} s")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValidationError(f"run: seed must be a non-negative integer, got {seed!r}")
+    limit = options.pop("max_excursion", MAX_EXCURSION)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
+        raise ValidationError(f"run: max_excursion must be a positive number of range widths or None, got {limit!r}")
+    result = _run(rnn, inputs, duration, backend, neurons, dt, seed, options)
+    check_excursion(result.outputs, result.t, _output_ranges(rnn), limit, backend, rnn.name)
+    return result
+
+
+def _output_ranges(rnn: "ProgrammedRNN | NEFNetwork") -> dict[str, tuple[float, float] | None]:
+    if isinstance(rnn, ProgrammedRNN):
+        return {n: (float(lo), float(hi)) for n, (lo, hi) in zip(rnn.output_names, rnn.output_ranges)}
+    return dict(rnn.flat.output_ranges)  # an NEF network: its program's ranges
+
+
+def _run(rnn, inputs, duration, backend, neurons, dt, seed, options) -> Result:
     module = get_backend(backend)
     if neurons not in module.NEURONS:
         raise ValidationError(

@@ -262,12 +262,14 @@ def compare(
                         rows.append(row)
                         bar.update()
                         continue
-                    if cell == ref_key:
-                        references[(method, seed)] = result
                     key = (method, seed, backend, mode_run)
-                    runs[key], scores[key] = result, score
+                    scores[key] = score
+                    if result is not None:  # None: the metric's run diverged (score.details["diverged"])
+                        runs[key] = result
+                        if cell == ref_key:
+                            references[(method, seed)] = result
                     ref = references.get((method, seed))
-                    dev = deviation(result, ref) if ref is not None else {}
+                    dev = deviation(result, ref) if ref is not None and result is not None else {}
                     spans = _spans(rnn)
                     rel = [v / spans[k] for k, v in dev.items() if spans.get(k)]
                     row.update(
@@ -275,12 +277,12 @@ def compare(
                         passed=bool(score.passed) if score is not None else None,
                         error=float(score.error) if score is not None else float("nan"),
                         tol=_tolerance(score),
-                        message="",
+                        message=score.details.get("diverged", "") if score is not None else "",
                         deviation=float(max(rel)) if rel else float("nan"),
                         deviation_by_output=dev,
-                        spike_rate=_spike_rate(result),
+                        spike_rate=_spike_rate(result) if result is not None else None,
                         wall_s=wall,
-                        run_s=float(result.info.get("wall_seconds", float("nan"))),
+                        run_s=float(result.info.get("wall_seconds", float("nan"))) if result is not None else float("nan"),
                     )
                     rows.append(row)
                     bar.update()

@@ -47,6 +47,9 @@ from .rnn import ProgrammedRNN, lif_rate
 __all__ = ["compile", "METHODS"]
 
 METHODS = ("taylor", "sampled")
+#: Largest matrix a compile may build (elements; 2.5e8 float64 = 2 GB): the taylor drive code is
+#: N x K, the sampled fit S x N (S samples).  Larger requests are refused before anything is allocated.
+MAX_MATRIX = 250_000_000
 _DEFAULT_INPUT_SCALE = {"taylor": 0.025, "sampled": 2.0}
 
 
@@ -131,6 +134,7 @@ def compile(  # noqa: A001  (the public name the API promises)
     fits = []
     for part, ss in zip(flat.parts, seeds):
         N = _neurons_for(n_neurons, part.path, part.program, method, degree)
+        _check_cost(part.program, part.path, N, method, degree, n_samples)
         scale = input_scale if input_scale is not None else _DEFAULT_INPUT_SCALE[method]
         if method == "taylor":
             fit = _fit_taylor(part.program, N, ss, gamma, degree, scale)
@@ -164,6 +168,29 @@ def _neurons_for(n_neurons, path: str, program: Program, method: str, degree: in
     if n > 10_000_000:
         raise ValidationError(f"compile: n_neurons={n} for part {path!r} is too large")
     return int(n)
+
+
+def _samples(N: int, n_samples: int | None) -> int:
+    """Samples of the sampled fit: ``max(2048, 4 N)`` or ``n_samples``, rounded up to a power of two."""
+    if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer))):
+        raise ValidationError(f"compile: n_samples must be an integer, got {n_samples!r}")
+    S = int(n_samples) if n_samples is not None else max(2048, 4 * N)
+    if S < 16:
+        raise ValidationError(f"compile: n_samples must be at least 16, got {S}")
+    return 1 << (S - 1).bit_length()  # Sobol points are balanced in powers of two
+
+
+def _check_cost(program: Program, path: str, N: int, method: str, degree: int | None, n_samples: int | None) -> None:
+    """Refuse a compile whose largest matrix exceeds :data:`MAX_MATRIX` elements, before allocating it."""
+    if method == "taylor":
+        rows, what = len(MonomialBasis(len(program.variables), _taylor_degree(program, degree))), "monomials"
+    else:
+        rows, what = _samples(N, n_samples), "samples"
+    if N * rows > MAX_MATRIX:
+        raise ValidationError(
+            f"compile: part {path!r} is too large: N={N} neurons x {rows} {what} = {N * rows:.3g} matrix entries "
+            f"(limit {MAX_MATRIX:.3g}, {8 * MAX_MATRIX / 1e9:.0f} GB); use fewer neurons"
+            + (", a lower degree or smaller parts" if method == "taylor" else " or fewer samples (n_samples=)"))
 
 
 def _taylor_degree(program: Program, degree: int | None) -> int:
@@ -251,10 +278,7 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
         B, r_star, rng_x = _draw(program, N, ss)
         B *= scale / half
         d = np.arctanh(r_star)
-    S = int(n_samples) if n_samples is not None else max(2048, 4 * N)
-    if S < 16:
-        raise ValidationError(f"compile: n_samples must be at least 16, got {S}")
-    S = 1 << (S - 1).bit_length()  # Sobol points are balanced in powers of two
+    S = _samples(N, n_samples)
     k = len(program.variables)
     # Scrambled Sobol points cover the box evenly (nengo.dists has no box sampler).
     sobol = qmc.Sobol(d=max(k, 1), scramble=True, seed=rng_x)

@@ -16,13 +16,13 @@ import numpy as np
 
 from . import chaos, ode
 from .backend import run
-from .errors import ValidationError
+from .errors import SimulationError, ValidationError
 from .inputs import protocol
 from .program import Program
 from .result import Result
 from .rnn import ProgrammedRNN
 
-__all__ = ["Score", "truth_table", "latch", "oscillation", "attractor", "dram", "LEVEL"]
+__all__ = ["Score", "truth_table", "latch", "oscillation", "attractor", "dram", "LEVEL", "fails_on_divergence"]
 
 #: Logic level: True is +LEVEL, False is -LEVEL (REFERENCE.md §4.2).
 LEVEL = 0.1
@@ -61,10 +61,33 @@ class Score:
         return f"{self.metric}: {verdict} (error {self.error:.3g}{', ' + extra if extra else ''})"
 
 
+def fails_on_divergence(name: str) -> Callable[[Callable[..., Score]], Callable[..., Score]]:
+    """Decorate a metric so that a diverged run scores as a failure instead of raising.
+
+    A divergence (:class:`SimulationError`: an output that is not finite or far
+    outside its range) is the program failing, not a usage error: the Score has
+    ``passed=False``, ``error=inf``, ``details["diverged"]`` (the message, with
+    output and time) and no result.
+    """
+
+    def decorate(metric: Callable[..., Score]) -> Callable[..., Score]:
+        @functools.wraps(metric)
+        def scored(*args: Any, **kwargs: Any) -> Score:
+            try:
+                return metric(*args, **kwargs)
+            except SimulationError as exc:
+                return Score(name, False, float("inf"), [], {"diverged": str(exc)}, None)
+
+        return scored
+
+    return decorate
+
+
 def _settled(result: Result, name: str, t0: float, t1: float, window: float) -> float:
     return result.mean(name, max(t0, t1 - window * (t1 - t0)), t1)
 
 
+@fails_on_divergence("truth_table")
 def truth_table(
     rnn: ProgrammedRNN,
     function: Callable[..., Sequence[bool]],
@@ -110,6 +133,7 @@ def truth_table(
                  {"tol": tol, "wrong_signs": wrong, "cases": len(patterns) * len(outputs)}, result)
 
 
+@fails_on_divergence("latch")
 def latch(
     rnn: ProgrammedRNN,
     set_input: str = "s",
@@ -152,6 +176,7 @@ def latch(
     return Score("latch", bool(worst <= tol), float(worst), rows, {"tol": tol, "wrong_signs": wrong}, result)
 
 
+@fails_on_divergence("oscillation")
 def oscillation(
     rnn: ProgrammedRNN,
     output: str,
@@ -252,6 +277,7 @@ def _sample_every(dt: float, sample: float) -> int:
     return every
 
 
+@fails_on_divergence("attractor")
 def attractor(
     rnn: ProgrammedRNN,
     program: Program,
@@ -310,6 +336,7 @@ def attractor(
     return Score("attractor", bool(passed), float(max(diffs.values())), rows, details, result)
 
 
+@fails_on_divergence("dram")
 def dram(
     rnn: ProgrammedRNN,
     program: Program,

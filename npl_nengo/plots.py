@@ -123,7 +123,10 @@ def truth_table(report: "Report", path: Path) -> Path | None:
     cells = [(k, s) for k, s in report.scores.items() if k[1] == seed and s is not None and s.metric == "truth_table"]
     if not cells:
         return None
-    first = cells[0][1].rows
+    scored = [s for _, s in cells if s.rows]
+    if not scored:
+        return None
+    first = scored[0].rows
     outs = [k[: -len("_expected")] for k in first[0] if k.endswith("_expected")]
     ins = [k for k, v in first[0].items() if isinstance(v, bool) and not k.endswith("_expected")]
     labels, expected = [], []
@@ -132,10 +135,17 @@ def truth_table(report: "Report", path: Path) -> Path | None:
         for o in outs:
             labels.append(f"{pattern} → {o}")
             expected.append(0.1 if row[f"{o}_expected"] else -0.1)
-    values = np.array([[row[o] for row in s.rows for o in outs] for _, s in cells])  # (cells, cases)
+    # (cells, cases); a diverged run has no settled values: a grey row
+    values = np.array([[row[o] for row in s.rows for o in outs] if s.rows else [np.nan] * len(labels)
+                       for _, s in cells])
     fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(labels), 1.0 + 0.3 * len(cells)))
-    ax.imshow(values, cmap="RdBu_r", vmin=-0.15, vmax=0.15, aspect="auto")
+    cmap = plt.get_cmap("RdBu_r").copy()
+    cmap.set_bad("0.8")
+    ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-0.15, vmax=0.15, aspect="auto")
     for (r, c), v in np.ndenumerate(values):
+        if np.isnan(v):
+            ax.text(c, r, "diverged", ha="center", va="center", fontsize=7)
+            continue
         wrong = np.sign(v) != np.sign(expected[c])
         ax.text(c, r, f"{v:+.3f}" + (" ✗" if wrong else ""), ha="center", va="center", fontsize=7,
                 color="k" if abs(v) < 0.1 else "w")

@@ -69,6 +69,12 @@ def prepare_directory(directory: str | os.PathLike, files: tuple[str, ...], gene
     return directory
 
 
+def _short(message: str) -> str:
+    """A message cut for a table cell (the files keep it whole)."""
+    message = message.split(", more than ")[0]  # a divergence: output, value and time are the news
+    return message if len(message) <= 90 else message[:89] + "…"
+
+
 def _num(value: Any, fmt: str = ".3g") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -159,7 +165,7 @@ class Report:
             body.append([r["backend"], r["method"], r["neurons"], *([str(r["seed"])] if many else []), str(r["N"]),
                          _num(r["weight_norm"]), _num(r["error"]), tol, _num(r["deviation"]),
                          _num(r["spike_rate"], ".0f"), _num(r["wall_s"], ".2f"),
-                         r["result"] + (f" ({r['message']})" if r["message"] else "")])
+                         r["result"] + (f" ({_short(r['message'])})" if r["message"] else "")])
         return head, body
 
     def table(self) -> str:

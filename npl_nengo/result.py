@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import SimulationError, ValidationError
 
-__all__ = ["Result", "UnknownOutput", "check_sample_every", "check_finite", "spike_units"]
+__all__ = ["Result", "UnknownOutput", "check_sample_every", "check_finite", "check_excursion", "spike_units",
+           "MAX_EXCURSION"]
 
 
 class UnknownOutput(ValidationError, KeyError):
@@ -23,6 +25,40 @@ def check_sample_every(sample_every: object, where: str) -> int:
     if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
         raise ValidationError(f"{where}: sample_every must be a positive integer, got {sample_every!r}")
     return sample_every
+
+
+#: How far an output may leave its declared range, in widths of that range, before the run counts
+#: as diverged (:func:`check_excursion`); ``run(..., max_excursion=None)`` turns the check off.
+MAX_EXCURSION = 10.0
+
+
+def check_excursion(outputs: dict[str, np.ndarray], t: np.ndarray, ranges: dict[str, tuple[float, float] | None],
+                    limit: float | None, where: str, name: str) -> None:
+    """Raise :class:`SimulationError` at the first output farther than ``limit`` range widths outside its range.
+
+    A state that leaves its declared range by that much is silent garbage (the
+    compiled code is only valid inside the range), so it is reported like a
+    non-finite output: with the output, its value and the time.
+    """
+    if limit is None:
+        return
+    for out, values in outputs.items():
+        lo_hi = ranges.get(out)
+        if lo_hi is None:
+            continue
+        lo, hi = float(lo_hi[0]), float(lo_hi[1])
+        width = hi - lo
+        if not (math.isfinite(width) and width > 0):
+            continue
+        values = np.atleast_2d(values)
+        bad = np.argwhere((values < lo - limit * width) | (values > hi + limit * width))
+        if bad.size:
+            first = bad[np.argmin(bad[:, 1])]
+            trial = f" (trial {first[0]})" if len(values) > 1 or np.ndim(outputs[out]) == 2 else ""
+            raise SimulationError(
+                f"{where}: {name!r} diverged: output {out!r} = {values[first[0], first[1]]:.3g} at t={t[first[1]]:.6g} s"
+                f"{trial}, more than {limit:g} range widths outside its range [{lo:g}, {hi:g}] "
+                f"(max_excursion=None keeps such runs)")
 
 
 def spike_units(record_spikes: object, spiking: bool, n_total: int, where: str) -> int:

@@ -57,7 +57,9 @@ def _compile_task(name: str, method: str, n: int, seed: int, max_rate: float) ->
 
 
 def _accuracy(score: Any) -> float | None:
-    """Share of right signs for truth tables (``1 - wrong / cases``); ``None`` for other metrics."""
+    """Share of right signs for truth tables (``1 - wrong / cases``; 0 if the run diverged); ``None`` otherwise."""
+    if score.metric == "truth_table" and "diverged" in score.details:
+        return 0.0
     cases = score.details.get("cases")
     wrong = score.details.get("wrong_signs")
     return None if not cases or wrong is None else 1.0 - wrong / cases
@@ -84,7 +86,7 @@ def _run_task(compiled: dict, name: str, cell: dict, dt: float, tol: float | Non
                 "run_s": time.perf_counter() - start, "message": str(exc)}
     return {**row, "result": "PASS" if score.passed else "FAIL", "passed": bool(score.passed),
             "error": float(score.error), "accuracy": _accuracy(score), "run_s": time.perf_counter() - start,
-            "message": ""}
+            "message": score.details.get("diverged", "")}
 
 
 # -- result --------------------------------------------------------------------------------------------
@@ -111,7 +113,7 @@ class SweepResult:
         order = {m: i for i, m in enumerate(("taylor", "sampled", "nef"))}  # the METHODS order
         for (method, backend, mode, max_rate, n), rs in sorted(groups.items(), key=lambda kv: (
                 order.get(kv[0][0], 9), kv[0][1], kv[0][2], kv[0][3] or 0.0, kv[0][4])):
-            errors = [r["error"] for r in rs if math.isfinite(r["error"])]
+            errors = [r["error"] for r in rs if not math.isnan(r["error"])]  # a divergence counts, as inf
             acc = [r["accuracy"] for r in rs if r["accuracy"] is not None]
             out.append({"method": method, "backend": backend, "mode": mode, "neurons": rs[0]["neurons"],
                         "max_rate": max_rate, "N": n,
@@ -125,7 +127,7 @@ class SweepResult:
         head = ("method", "backend", "neurons", "max_rate", "N", "passed", "median error", "accuracy")
         body = [(g["method"], g["backend"], g["neurons"], "–" if g["max_rate"] is None else f"{g['max_rate']:g}",
                  str(g["N"]), f"{g['passed']}/{g['trials']}",
-                 "–" if not math.isfinite(g["median_error"]) else f"{g['median_error']:.3g}",
+                 "–" if math.isnan(g["median_error"]) else f"{g['median_error']:.3g}",
                  "–" if g["accuracy"] is None else f"{g['accuracy']:.2f}") for g in self.summary()]
         widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
         line = lambda cells: "  ".join(c.ljust(w) if i < 3 else c.rjust(w)  # noqa: E731

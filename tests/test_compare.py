@@ -40,18 +40,22 @@ def test_rows_hold_metric_deviation_wall_time_neurons_and_spike_rate(nand_report
         assert _row(nand_report, backend, "sampled", "regular")["result"] == "PASS"
     # the rate reference is the reference backend at rate level: its own deviation is zero
     assert _row(nand_report, "reference", "sampled", "rate")["deviation"] == 0.0
-    # nengo's zero-order hold differs slightly from RK4; spikes add noise; taylor spiking is destroyed
+    # nengo's zero-order hold differs slightly from RK4; spikes add noise
     assert 0 < _row(nand_report, "nengo", "sampled", "rate")["deviation"] < 0.02
     assert 0 < _row(nand_report, "nengo", "sampled", "regular")["deviation"] < 0.05
-    assert _row(nand_report, "nengo", "taylor", "regular")["deviation"] > 10
     for r in rows:
         assert r["N"] == (40 if r["method"] == "taylor" else 300)
-        assert r["wall_s"] > 0 and r["run_s"] > 0 and r["compile_s"] > 0
+        assert r["wall_s"] > 0 and r["compile_s"] > 0
+        if (r["method"], r["neurons"]) == ("taylor", "regular"):
+            # the spiking min-norm network diverges (its state leaves the range at once): no run to compare
+            assert "diverged: output 'o' =" in r["message"] and np.isnan(r["deviation"]) and r["spike_rate"] is None
+            assert r["error"] == float("inf")
+            continue
+        assert r["run_s"] > 0 and r["message"] == ""
         if r["neurons"] == "rate":
             assert r["spike_rate"] is None
         else:  # spikes counted from the recorded units: at most max_rate
             assert 300 < r["spike_rate"] <= 1000
-    assert _row(nand_report, "reference", "taylor", "regular")["spike_rate"] == pytest.approx(1000, rel=0.01)  # saturated
     assert not nand_report.passed and len(nand_report.failed) == 2
 
 

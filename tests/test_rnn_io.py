@@ -6,6 +6,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import npl_nengo as npl
 from npl_nengo.networks import logic
@@ -118,3 +120,79 @@ def test_pickle_payload_is_never_executed(tmp_path):
     assert not os.path.exists("/tmp/npl_pickle_pwned")
     with pytest.raises(Exception):
         pickle.loads(b"not used")  # sanity: the payload path above never unpickles
+
+
+def test_zip_bomb_and_lying_headers_are_refused_before_decompressing(tmp_path, monkeypatch):
+    from npl_nengo import rnn as rnn_module
+
+    bomb = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("W.npy", "w", force_zip64=True) as fh:  # 64 MiB of zeros, a few kB on disk
+            np.lib.format.write_array_header_1_0(fh, {"descr": "<f8", "fortran_order": False, "shape": (8 * 1024**2,)})
+            for _ in range(64):
+                fh.write(bytes(1024**2))
+    assert bomb.stat().st_size < 1024**2
+    monkeypatch.setattr(rnn_module, "MAX_FILE_BYTES", 32 * 1024**2)
+    with pytest.raises(npl.FormatError, match="would take 0.0671 GB"):
+        npl.load(bomb)
+    liar = tmp_path / "liar.npz"  # the header claims 10^12 floats, the entry holds 24 bytes
+    with zipfile.ZipFile(liar, "w") as zf:
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+        zf.writestr("W.npy", buf.getvalue() + bytes(24))
+    with pytest.raises(npl.FormatError, match="declares shape \\(1000000000000,\\)"):
+        npl.load(liar)
+
+
+def test_object_arrays_are_refused_by_their_header(tmp_path):
+    path = tmp_path / "objects.npz"
+    np.savez(path, meta=np.array(["x"], dtype=object), W=np.zeros(3))
+    with pytest.raises(npl.FormatError, match="'meta.npy' holds Python objects"):
+        npl.load(path)
+
+
+def test_a_directory_is_not_a_network(tmp_path):
+    with pytest.raises(npl.FormatError, match="not a regular file"):
+        npl.load(tmp_path)
+
+
+@pytest.mark.parametrize("fault", [KeyboardInterrupt, OSError("disk full")])
+def test_an_interrupted_save_keeps_the_old_file(tmp_path, nand30, adder, monkeypatch, fault):
+    path = nand30.save(tmp_path / "net.npz")
+    before = path.read_bytes()
+
+    def half_then_fail(fh, **arrays):
+        fh.write(b"PK\x03\x04 half a zip")
+        raise fault
+
+    monkeypatch.setattr(np, "savez_compressed", half_then_fail)
+    with pytest.raises(type(fault) if isinstance(fault, Exception) else fault):
+        adder.save(path, overwrite=True)
+    assert path.read_bytes() == before and npl.load(path).name == "nand"
+    assert [p.name for p in tmp_path.iterdir()] == ["net.npz"]  # the partial temporary file is gone
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=300)
+@given(st.data())
+def test_damaged_files_load_or_fail_cleanly(tmp_path_factory, nand30, data):
+    """Random byte flips, truncations and insertions: only a network or a FormatError, never another error."""
+    path = tmp_path_factory.mktemp("damaged") / "n.npz"
+    if not path.exists():
+        nand30.save(path)
+    raw = bytearray(path.read_bytes())
+    kind = data.draw(st.sampled_from(["flip", "truncate", "insert"]))
+    at = data.draw(st.integers(0, len(raw) - 1))
+    if kind == "flip":
+        raw[at] ^= data.draw(st.integers(1, 255))
+    elif kind == "truncate":
+        raw = raw[:at]
+    else:
+        raw[at:at] = data.draw(st.binary(min_size=1, max_size=64))
+    damaged = path.with_name("damaged.npz")
+    damaged.write_bytes(bytes(raw))
+    try:
+        rnn = npl.load(damaged)
+    except npl.FormatError:
+        return
+    assert rnn.n_neurons == nand30.n_neurons  # a damage the format tolerates (e.g. in padding) changes nothing
+    np.testing.assert_array_equal(rnn.W, nand30.W)

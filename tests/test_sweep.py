@@ -32,7 +32,10 @@ def test_every_combination_is_one_trial(grid):
     assert len(rows) == 8 + 8 + 4
     assert {(r["method"], r["backend"]) for r in rows if r["method"] == "nef"} == {("nef", "nengo")}
     for r in rows:
-        assert r["network"] == "nand" and r["result"] in ("PASS", "FAIL") and r["message"] == ""
+        assert r["network"] == "nand" and r["result"] in ("PASS", "FAIL")
+        # the min-norm weights may diverge under spikes (states far outside their ranges): said in the message
+        assert r["message"] == "" or r["method"] == "taylor"
+        assert r["message"] == "" or "diverged: output 'o'" in r["message"]
         assert r["compile_s"] > 0 and r["run_s"] > 0
         if r["method"] == "nef":
             assert (r["neurons"], r["mode"], r["max_rate"]) == ("lif", "regular", None)
@@ -42,6 +45,7 @@ def test_every_combination_is_one_trial(grid):
     assert not any(r["passed"] for r in rows if r["method"] == "taylor")
     assert all(r["passed"] and r["accuracy"] == 1.0 for r in rows if r["method"] == "sampled" and r["N"] == 300)
     assert any(r["accuracy"] < 1.0 for r in rows if r["method"] == "taylor")
+    assert any(r["message"] for r in rows if r["method"] == "taylor")
 
 
 def test_trials_on_workers_equal_the_same_trial_here(grid):

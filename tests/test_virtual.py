@@ -107,8 +107,9 @@ def test_zoh_stepping_slows_the_program(guest2):
 def test_spiking_sampled_survives_where_taylor_does_not():
     g = v.random_guest(2, seed=0)
     spikes = dict(neurons="regular", max_rate=1000.0, seed=1, duration=1.0)
-    taylor = v.virtualization(g, 3, **spikes).details
-    assert taylor["nrmse"] > 10  # ||W|| ~ 1e5 amplifies the spike noise
+    taylor = v.virtualization(g, 3, **spikes)
+    # ||W|| ~ 1e5 amplifies the spike noise until the states leave their ranges: a divergence
+    assert not taylor.passed and "diverged" in taylor.details["diverged"]
     rnn = npl.compile(v.guest_program(g, 3), n_neurons=1000, method="sampled", seed=0, input_scale=1.0)
     sampled = v.virtualization(g, 3, rnn=rnn, tol=0.2, **spikes)
     assert sampled.passed, sampled.summary()
