@@ -20,6 +20,19 @@ import numpy as np
 import npl_nengo
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: The backend settings the all-backend scripts (throughput, peak_memory, long_run) measure, and their labels.
+BACKENDS = {
+    "reference": {},  # rk4 for rate units (default)
+    "nengo": {"synapse": "zoh"},
+    "nengo_dl": {"device": "/cpu:0", "dtype": "float32"},
+    "brian2": {"target": "cython"},
+}
+LABELS = {
+    "reference": "reference (numpy, RK4)",
+    "nengo": "nengo (zoh)",
+    "nengo_dl": "nengo_dl (CPU, float32)",
+    "brian2": "brian2 (cython)",
+}
 _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 

@@ -205,7 +205,7 @@ def compare(
             if method != "nef":
                 options["max_rate"] = max_rate
         if level_tol:
-            options["tol"] = LEVEL_TOL_RATE_TAYLOR if (method == "taylor" and not spiking) else LEVEL_TOL
+            options["tol"] = _level_tol(method, mode)
         start = time.perf_counter()
         if metric is not None:
             score = metric(rnn, backend=backend, neurons=mode, **options)
@@ -276,7 +276,8 @@ def compare(
                         result=("PASS" if score.passed else "FAIL") if score is not None else "RAN",
                         passed=bool(score.passed) if score is not None else None,
                         error=float(score.error) if score is not None else float("nan"),
-                        tol=_tolerance(score),
+                        tol=_tolerance(score) if score is None or "diverged" not in score.details
+                        else (_level_tol(method, mode_run) if level_tol else None),
                         message=score.details.get("diverged", "") if score is not None else "",
                         deviation=float(max(rel)) if rel else float("nan"),
                         deviation_by_output=dev,
@@ -305,6 +306,11 @@ def _spans(rnn: Any) -> dict[str, float]:
     if ranges is None:  # an NEF network: its program's ranges
         ranges = [rnn.flat.output_ranges.get(n) or (0.0, 0.0) for n in rnn.output_names]
     return {n: float(hi - lo) for n, (lo, hi) in zip(rnn.output_names, ranges) if hi > lo}
+
+
+def _level_tol(method: str, mode: str) -> float:
+    """The logic-level tolerance of a cell."""
+    return LEVEL_TOL_RATE_TAYLOR if (method == "taylor" and mode == "rate") else LEVEL_TOL
 
 
 def _tolerance(score: Any) -> float | None:

@@ -15,6 +15,7 @@ import ast
 import keyword
 import math
 import re
+import warnings
 from typing import Mapping
 
 import sympy
@@ -146,7 +147,9 @@ def parse_expression(text: object, symbols: Mapping[str, sympy.Symbol], where: s
     if len(text) > MAX_TEXT:
         raise ValidationError(f"{where}: expression is longer than {MAX_TEXT} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():  # e.g. "1if": a SyntaxWarning would reach the user's console
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         msg = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
         shown = text if len(text) <= 60 else text[:57] + "..."
