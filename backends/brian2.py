@@ -7,7 +7,8 @@ Groups (equations are strings, parameters live in a namespace):
   the named outputs ``W r``;
 * ``inputs`` (n_inputs): ``u = stim(t, i)``, a 2-D ``TimedArray`` holding every
   input sampled at the step starts (the same values the reference backend's
-  Euler step and nengo use).
+  Euler step and nengo use); held (constant) inputs take two rows, whatever
+  the run's length.
 
 Synapses: ``units -> signals`` (weights ``W_rec`` and ``W``), ``signals ->
 units`` (``B_rec``, only the k fed-back rows) and ``inputs -> units``
@@ -248,8 +249,11 @@ def run(
     _check_mode(rnn, neurons, method, max_rate, dt)
     sig = Inputs(rnn.input_names, inputs, dt)
     n_steps = int(round(duration / dt))
-    # one extra step: the record at step 0 (the initial state) is dropped below
-    stim = sig.at(np.arange(n_steps + 2) * dt) if len(sig) else np.zeros((n_steps + 2, 1))
+    # one extra step: the record at step 0 (the initial state) is dropped below.  Held inputs need
+    # two rows only (a TimedArray holds its last value past its end): memory and the generated code
+    # then do not depend on the run's length (no Cython rebuild per length, bounded long runs)
+    rows = 2 if sig.constant else n_steps + 2
+    stim = sig.at(np.arange(rows) * dt) if len(sig) else np.zeros((rows, 1))
     rng = np.random.default_rng(seed)
     r0 = rnn.initial_state(initial, stim[0, : len(sig)])
     phases = rng.uniform(0.0, 1.0, size=rnn.n_neurons) if neurons != "rate" else None

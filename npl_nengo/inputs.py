@@ -69,6 +69,11 @@ class Inputs:
     def __len__(self) -> int:
         return len(self.names)
 
+    @property
+    def constant(self) -> bool:
+        """Whether every input is a number (held for the whole run)."""
+        return all(isinstance(src, float) for src in self._sources)
+
     def at(self, t: np.ndarray) -> np.ndarray:
         """Input values at times ``t`` (s): shape ``t.shape + (n_inputs,)``."""
         t = np.asarray(t, dtype=float)

@@ -116,8 +116,6 @@ def test_nengo_dl_long_run_is_chunked_and_decimated(nand_sampled):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["reference", "nengo", "nengo_dl", pytest.param("brian2", marks=pytest.mark.xfail(
-    strict=True, reason="Brian2 gets its inputs as one TimedArray of every step: +194 MiB per 10^6 steps (README)"))])
 def test_a_million_steps_in_bounded_memory(backend):
     """10^6 steps (1000 s at dt = 1 ms), probes decimated 1000x, add no more memory than 10^4 steps.
 
