@@ -125,11 +125,12 @@ def run(
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
         raise ValidationError(f"run: max_excursion must be a positive number of range widths or None, got {limit!r}")
     result = _run(rnn, inputs, duration, backend, neurons, dt, seed, options)
-    check_excursion(result.outputs, result.t, _output_ranges(rnn), limit, backend, rnn.name)
+    check_excursion(result.outputs, result.t, output_ranges(rnn), limit, backend, rnn.name)
     return result
 
 
-def _output_ranges(rnn: "ProgrammedRNN | NEFNetwork") -> dict[str, tuple[float, float] | None]:
+def output_ranges(rnn: "ProgrammedRNN | NEFNetwork") -> dict[str, tuple[float, float] | None]:
+    """Each output's declared range (``None`` where an NEF program declares none)."""
     if isinstance(rnn, ProgrammedRNN):
         return {n: (float(lo), float(hi)) for n, (lo, hi) in zip(rnn.output_names, rnn.output_ranges)}
     return dict(rnn.flat.output_ranges)  # an NEF network: its program's ranges

@@ -169,7 +169,7 @@ def compare(
     """
     from tqdm.auto import tqdm
 
-    from .backend import NEF_BACKENDS, get_backend
+    from .backend import NEF_BACKENDS, get_backend, run
     from .compiler import compile
     from .nef import nef
 
@@ -211,8 +211,6 @@ def compare(
             score = metric(rnn, backend=backend, neurons=mode, **options)
             result = score.result
         else:
-            from .backend import run
-
             options.pop("tol", None)
             score, result = None, run(rnn, run_inputs or _default_inputs(rnn), duration=run_duration,
                                       backend=backend, neurons=mode, **options)
@@ -237,6 +235,7 @@ def compare(
                 else:
                     rnn = compile(source(), n_neurons=n_neurons, method=method, seed=seed, max_rate=max_rate)
                 compile_s = time.perf_counter() - start
+                spans = _spans(rnn)
                 ref_backend = "nengo" if method == "nef" else "reference"
                 ref_key = (method, seed, ref_backend, "rate")
                 ordered = sorted(todo, key=lambda c: c != ref_key)  # the reference cell first, if asked for
@@ -270,7 +269,6 @@ def compare(
                             references[(method, seed)] = result
                     ref = references.get((method, seed))
                     dev = deviation(result, ref) if ref is not None and result is not None else {}
-                    spans = _spans(rnn)
                     rel = [v / spans[k] for k, v in dev.items() if spans.get(k)]
                     row.update(
                         result=("PASS" if score.passed else "FAIL") if score is not None else "RAN",
@@ -302,10 +300,10 @@ def compare(
 
 def _spans(rnn: Any) -> dict[str, float]:
     """Width of every output's declared range (the deviation is relative to it)."""
-    ranges = getattr(rnn, "output_ranges", None)
-    if ranges is None:  # an NEF network: its program's ranges
-        ranges = [rnn.flat.output_ranges.get(n) or (0.0, 0.0) for n in rnn.output_names]
-    return {n: float(hi - lo) for n, (lo, hi) in zip(rnn.output_names, ranges) if hi > lo}
+    from .backend import output_ranges
+
+    spans = {n: float(r[1] - r[0]) for n, r in output_ranges(rnn).items() if r is not None}
+    return {n: w for n, w in spans.items() if w > 0}
 
 
 def _level_tol(method: str, mode: str) -> float:
