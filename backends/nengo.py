@@ -1,7 +1,7 @@
 """The Nengo backend: a ProgrammedRNN as a neuron-level ``nengo.Network``.
 
 The network is the ProgrammedRNN's numbers placed in nengo objects, nothing
-re-solved (DESIGN.md, "Mapping onto each simulator"):
+re-solved (docs/method.md §7, spiking deployment):
 
 * one ``Ensemble`` of N units, ``neuron_type=Tanh(tau_ref=1)`` (rate
   ``tanh(J)``), ``gain=1``, ``bias=d``; its 1-D represented value is unused;

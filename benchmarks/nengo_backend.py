@@ -1,8 +1,6 @@
-"""The nengo backend: how fast is it, and how few neurons does each route need?
+"""The nengo backend: how fast is it?
 
-Questions:
-
-1. **Throughput**: simulated seconds per wall-clock second of a rate run on
+**Throughput**: simulated seconds per wall-clock second of a rate run on
    ``nengo.Simulator`` (``synapse="zoh"``) against the numpy reference backend
    (``integrator="euler"``, the same number of operations per step, and the
    default ``"rk4"``), at N = 1000, for the NAND gate (k = 1 fed-back signal)
@@ -10,23 +8,11 @@ Questions:
    figure is the best of ``--repeats`` runs of 2 simulated seconds; the nengo
    figure includes building the simulator (``nengo.Simulator(...)``), which
    is also reported on its own.
-2. **Fewest neurons**: for each gate, the smallest N on the grid
-   ``10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000`` (per gate) for which the
-   truth table is correct under spiking (every settled output within 0.03 of
-   its ±0.1 level, the test suite's spiking tolerance), for
-
-   * neuron level, ``method="taylor"`` (paper-faithful), regular spiking 1000 Hz,
-   * neuron level, ``method="sampled"`` (tanh units), regular spiking 1000 Hz,
-   * neuron level, ``method="sampled", activation="lif"``, nengo.LIF spiking,
-   * the NEF route (``npl_nengo.nef``), nengo.LIF spiking,
-
-   all on the nengo backend, compiler seed 0, run seed 1.  A route "passes at
-   N" only if it also passes at every larger N of the grid (so a lucky small
-   network does not count); "-" means no N on the grid passes.
+(The fewest-neurons table moved to ``benchmarks/fewest_neurons.py``.)
 
 Run::
 
-    .venv/bin/python benchmarks/nengo_backend.py            # full (about 10 min)
+    .venv/bin/python benchmarks/nengo_backend.py            # full (about 1 min)
     .venv/bin/python benchmarks/nengo_backend.py --quick    # smoke test (about 1 min)
 
 Prints Markdown tables and writes ``benchmarks/results/nengo_backend.json``
@@ -39,23 +25,11 @@ import argparse
 import time
 
 import npl_nengo as npl
-from npl_nengo import networks
 from npl_nengo.networks import logic
 
 from _common import describe_machine, machine, table, write_json
 
 SCRIPT = "nengo_backend"
-GRID = (10, 20, 30, 50, 75, 100, 150, 200, 300, 500, 1000)
-QUICK_GRID = (30, 100, 300)
-ROUTES = {
-    "taylor (tanh, regular 1 kHz)": dict(method="taylor", neurons="regular"),
-    "sampled (tanh, regular 1 kHz)": dict(method="sampled", neurons="regular"),
-    "sampled (LIF units, nengo.LIF)": dict(method="sampled", activation="lif", neurons="lif"),
-    "NEF route (nengo.LIF)": dict(method="nef", neurons="lif"),
-}
-TOL = 0.03
-
-
 def throughput(repeats: int, duration: float) -> list[dict]:
     rows = []
     nets = {
@@ -82,37 +56,6 @@ def throughput(repeats: int, duration: float) -> list[dict]:
     return rows
 
 
-def _passes(kind: str, route: dict, n: int) -> tuple[bool, float]:
-    program = logic.gate(kind)
-    options = dict(route)
-    method, neurons = options.pop("method"), options.pop("neurons")
-    if method == "nef":
-        net = npl.nef(program, n_neurons=n, seed=0)
-    else:
-        net = npl.compile(program, n_neurons=n, method=method, seed=0, **options)
-    score = networks.get(kind).metric(net, backend="nengo", neurons=neurons, seed=1, hold=0.6, tol=TOL)
-    return score.passed, score.error
-
-
-def fewest(grid) -> list[dict]:
-    rows = []
-    for kind in sorted(logic.GATES):
-        for label, route in ROUTES.items():
-            results = {}
-            for n in grid:
-                ok, err = _passes(kind, route, n)
-                results[n] = (ok, err)
-            smallest = None
-            for n in reversed(grid):  # smallest N with every larger N passing too
-                if not results[n][0]:
-                    break
-                smallest = n
-            rows.append({"gate": kind, "route": label, "fewest_neurons": smallest,
-                         "errors": {str(n): round(e, 4) for n, (_, e) in results.items()}})
-            print(f"  {kind:5s} {label}: {smallest if smallest is not None else '-'}", flush=True)
-    return rows
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small grid, one repeat")
@@ -123,19 +66,11 @@ def main() -> None:
     print(describe_machine(m))
     print("throughput (rate runs, 2 s simulated):")
     tp = throughput(repeats, 0.5 if args.quick else 2.0)
-    print("fewest neurons for a correct truth table under spiking:")
-    fw = fewest(QUICK_GRID if args.quick else GRID)
     print()
     print(table(["network", "N", "backend", "sim-s / wall-s", "build s"],
                 [[r["network"], r["N"], r["backend"], f"{r['sim_seconds_per_wall_second']:.2f}",
                   f"{r['build_seconds']:.2f}" if r["build_seconds"] is not None else ""] for r in tp]))
-    print()
-    gates = sorted(logic.GATES)
-    print(table(["route", *gates],
-                [[label, *(next(str(r["fewest_neurons"] or "-") for r in fw if r["gate"] == g and r["route"] == label)
-                           for g in gates)] for label in ROUTES]))
-    path = write_json(SCRIPT, args.quick, {"tolerance": TOL, "grid": list(QUICK_GRID if args.quick else GRID),
-                                           "throughput": tp, "fewest_neurons": fw})
+    path = write_json(SCRIPT, args.quick, {"throughput": tp})
     print(f"\nwrote {path}")
 
 

@@ -13,7 +13,7 @@ them give?
 
 Networks (sampled compiler, seed 0, rate neurons, ``synapse="euler"``,
 1 s per trial, dt = 1 ms): the NAND gate (300 units), trials with random
-input levels; the scaled Lorenz system (REFERENCE.md §4.3, 600 units), no
+input levels; the scaled Lorenz system (docs/method.md §4.3, 600 units), no
 inputs, trials with random initial states (``initial=[...]``).  Trials per second =
 trials / wall time of the whole call, building included (that is what a user
 waits for); the build time of one NengoDL simulator is reported too.  Device:

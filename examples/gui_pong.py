@@ -2,7 +2,7 @@
 
     .venv/bin/python -m npl_nengo.gui examples/gui_pong.py
 
-The game is the 14-variable pong program (``npl_nengo.networks.pong``, REFERENCE.md
+The game is the 14-variable pong program (``npl_nengo.networks.pong``, docs/method.md
 §4.5) compiled with the taylor method into 1360 tanh rate units and run by
 ``nengo.Simulator`` at dt = 1 ms.  The page shows
 

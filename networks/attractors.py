@@ -1,4 +1,4 @@
-"""Chaotic attractors, and attractors as addressable memory (dRAM) (REFERENCE.md §4.3).
+"""Chaotic attractors, and attractors as addressable memory (dRAM) (docs/method.md §4.3).
 
 All variables sit at the 0.1 scale, as in the paper's programs, so that the
 taylor compiler's ``|B x|`` stays small.
@@ -42,7 +42,7 @@ def _speed(speed: float, where: str) -> sympy.Rational:
 
 
 def lorenz(speed: float = 10.0, name: str = "lorenz") -> Program:
-    """Scaled Lorenz system (the port's scaling, REFERENCE.md §4.3), ``speed`` times the port's pace."""
+    """Scaled Lorenz system (the port's scaling, docs/method.md §4.3), ``speed`` times the port's pace."""
     s = _speed(speed, "lorenz")
     return Program(
         name,

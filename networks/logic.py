@@ -1,4 +1,4 @@
-"""Logic gates and circuits (REFERENCE.md §4.2).
+"""Logic gates and circuits (docs/method.md §4.2).
 
 Each gate is the authors' pitchfork program: one state variable ``o`` with
 

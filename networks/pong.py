@@ -1,4 +1,4 @@
-"""Pong as a programmed reservoir (REFERENCE.md §4.5), with a floor so a miss stays in the arena.
+"""Pong as a programmed reservoir (docs/method.md §4.5), with a floor so a miss stays in the arena.
 
 The ball is a point moving at constant speed whose velocity signs are held in
 two SR latches (cross-coupled NOR gates, the logic gates of §4.2 at levels
@@ -211,7 +211,7 @@ def pong(
     initial.update({v: 0.0 for v in ("hit_right", "hit_left", "hit_top", "hit_paddle", "hit_floor")})
     return Program(
         "pong", derivatives=derivatives, inputs={"paddle": (-0.1, 0.1)}, ranges=ranges, initial=initial,
-        description="pong (REFERENCE.md §4.5): ball, two NOR velocity latches, pitchfork wall/paddle/floor detectors",
+        description="pong (docs/method.md §4.5): ball, two NOR velocity latches, pitchfork wall/paddle/floor detectors",
     )
 
 

@@ -1,4 +1,4 @@
-"""Open-loop programming: rotate a chaotic input (REFERENCE.md §4.1a, check 13).
+"""Open-loop programming: rotate a chaotic input (docs/method.md §4.1a, check 13).
 
 A random reservoir with a weak recurrent matrix (5 % dense, spectral radius
 0.01) is decompiled into its sNPL code (static ``C1`` plus the lag code ``C2``),

@@ -1,4 +1,4 @@
-"""Decompiling a conventionally trained reservoir (REFERENCE.md §4.7).
+"""Decompiling a conventionally trained reservoir (docs/method.md §4.7).
 
 An echo-state reservoir ``dr/dt = gamma (-r + tanh(A r + B x + d))`` with a
 random, full-rank recurrent matrix ``A`` (spectral radius ``radius``), random

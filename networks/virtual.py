@@ -1,4 +1,4 @@
-"""Virtualization: a host reservoir runs a guest tanh RNN (REFERENCE.md §4.4).
+"""Virtualization: a host reservoir runs a guest tanh RNN (docs/method.md §4.4).
 
 The guest is a small continuous-time tanh RNN
 

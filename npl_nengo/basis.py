@@ -1,4 +1,4 @@
-"""The graded monomial basis of the neural machine code (REFERENCE.md §2.2).
+"""The graded monomial basis of the neural machine code (docs/method.md §2.2).
 
 A basis of degree ``D`` in ``k`` variables lists every exponent vector ``p`` with
 ``|p| <= D``, ordered as the authors' ``Pd1``: by total degree, then by the largest

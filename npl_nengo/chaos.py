@@ -1,4 +1,4 @@
-"""Invariant statistics of chaotic trajectories (issue 6).
+"""Invariant statistics of chaotic trajectories.
 
 A programmed chaotic attractor cannot follow the true system's trajectory for
 long (errors grow like ``exp(lambda t)``), so it is judged by what does not
@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Mapping
 
 import numpy as np
+import scipy.ndimage
 import scipy.integrate
 
 from .errors import ValidationError
@@ -72,11 +73,25 @@ def statistics(
     dt: float,
     names=None,
     lyapunov: bool = True,
+    smooth: float = 0.0,
     **lyapunov_options,
 ) -> Statistics:
-    """Statistics of a trajectory sampled every ``dt`` seconds (rows are samples)."""
+    """Statistics of a trajectory sampled every ``dt`` seconds (rows are samples).
+
+    ``smooth`` (s): the Lyapunov estimate is taken on the trajectory averaged over
+    a moving window this long.  Spike noise puts near neighbours apart by the noise
+    level, which then "diverge" within one step and make Rosenstein's slope
+    meaningless (measured: 25.9 against 1.09 for Lorenz under regular 1 kHz
+    spikes); a 0.1 s window, short against the Lyapunov time, removes that and
+    moves the noise-free estimate by < 1 %.  Compare estimates made with the same
+    window.
+    """
     X, names = _matrix(trajectory, names)
-    lam = lyapunov_rosenstein(X, dt, **lyapunov_options) if lyapunov else float("nan")
+    lam = float("nan")
+    if lyapunov:
+        w = int(round(smooth / dt))
+        Xs = scipy.ndimage.uniform_filter1d(X, w, axis=0, mode="nearest") if w > 1 else X
+        lam = lyapunov_rosenstein(Xs, dt, **lyapunov_options)
     return Statistics(names, X.mean(0), X.std(0), X.min(0), X.max(0), lam, X.shape[0] * dt)
 
 

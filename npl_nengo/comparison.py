@@ -174,6 +174,7 @@ def compare(
     from .nef import nef
 
     name, description, source, metric, default_inputs, default_duration, level_tol = _target(network, metric)
+    recommended, spiking_ok = _recommended(network)
     backends, modes = _names(backends, "backends"), _names(neurons, "neurons")
     seeds = _seeds(seeds)
     if isinstance(source, ProgrammedRNN):
@@ -233,7 +234,11 @@ def compare(
                 elif method == "nef":
                     rnn = nef(source(), n_neurons=n_neurons, seed=seed)
                 else:
-                    rnn = compile(source(), n_neurons=n_neurons, method=method, seed=seed, max_rate=max_rate)
+                    options = {k: v for k, v in recommended.items() if k != "method"} \
+                        if recommended is not None and method == recommended.get("method", "sampled") else {}
+                    if n_neurons is not None:
+                        options["n_neurons"] = n_neurons
+                    rnn = compile(source(), method=method, seed=seed, max_rate=max_rate, **options)
                 compile_s = time.perf_counter() - start
                 spans = _spans(rnn)
                 ref_backend = "nengo" if method == "nef" else "reference"
@@ -249,13 +254,16 @@ def compare(
                     _, _, backend, mode = cell
                     mode_run = "lif" if method == "nef" and mode != "rate" else mode
                     bar.set_postfix_str(f"{method} seed {seed} {backend} {mode_run}")
-                    row = {"backend": backend, "method": method, "neurons": mode_run, "seed": seed,
+                    counted = recommended is None or (
+                        method == recommended.get("method", "sampled") and (mode_run == "rate" or spiking_ok))
+                    row = {"backend": backend, "method": method, "neurons": mode_run, "seed": seed, "counted": counted,
                            "N": int(rnn.n_neurons), "weight_norm": float(getattr(rnn, "weight_norm", float("nan"))),
                            "compile_s": compile_s}
                     try:
                         score, result, wall = execute(rnn, method, seed, backend, mode_run)
                     except NplError as exc:  # e.g. spike noise amplified into a divergence
                         row.update(result="ERROR", error=float("nan"), tol=None, passed=False, message=str(exc),
+                                   statistic="error",
                                    deviation=float("nan"), deviation_by_output={}, spike_rate=None,
                                    wall_s=float("nan"), run_s=float("nan"))
                         rows.append(row)
@@ -277,6 +285,7 @@ def compare(
                         tol=_tolerance(score) if score is None or "diverged" not in score.details
                         else (_level_tol(method, mode_run) if level_tol else None),
                         message=score.details.get("diverged", "") if score is not None else "",
+                        statistic=_statistic(score),
                         deviation=float(max(rel)) if rel else float("nan"),
                         deviation_by_output=dev,
                         spike_rate=_spike_rate(result) if result is not None else None,
@@ -298,6 +307,19 @@ def compare(
     return Report(name, description, rows, settings, runs=runs, scores=scores, references=references)
 
 
+def _recommended(network: Any) -> tuple[dict | None, bool]:
+    """A library entry's recommended compile and whether it is expected to pass under spikes.
+
+    ``(None, True)`` for anything else: then every cell counts."""
+    from . import networks
+
+    if isinstance(network, str) and not network.endswith(".npz"):
+        network = networks.get(network)
+    if isinstance(network, networks.Entry):
+        return dict(network.compile), bool(network.spiking)
+    return None, True
+
+
 def _spans(rnn: Any) -> dict[str, float]:
     """Width of every output's declared range (the deviation is relative to it)."""
     from .backend import output_ranges
@@ -317,6 +339,15 @@ def _tolerance(score: Any) -> float | None:
         return None
     tol = score.details.get("tol")
     return float(tol) if isinstance(tol, (int, float)) and not isinstance(tol, bool) else None
+
+
+def _statistic(score: Any) -> str:
+    """The statistic that decided a verdict, as the metric names it (its own name if it names none)."""
+    if score is None:
+        return ""
+    if "diverged" in score.details:
+        return "divergence"
+    return str(score.details.get("decided_by", score.metric))
 
 
 def _metric_name(scores: Mapping[tuple, Any]) -> str | None:

@@ -2,7 +2,7 @@
 
 Two methods share one wiring step:
 
-``taylor`` (the paper's dNPL, REFERENCE.md §2-3)
+``taylor`` (the paper's dNPL, docs/method.md §2-3)
     Per part: random ``B`` (U(-input_scale, input_scale)), ``r*`` U(-0.5, 0.5),
     ``d = atanh(r*)``; the code ``R`` = Taylor coefficients of ``tanh(B x + d)``
     in the graded monomial basis; the source ``O = E + F / gamma`` (identity on
@@ -15,13 +15,16 @@ Two methods share one wiring step:
     Per part: larger input gains (each column of ``B`` scaled by ``input_scale``
     over the variable's range), the same target ``x + f(x)/gamma`` (``g(x)`` for
     maps) fitted over quasi-random samples of the declared ranges, with ridge
-    regression (``nengo.solvers.LstsqL2``) whose penalty is the per-neuron spike
-    noise the network must survive: ``sigma = gamma / (max_rate sqrt(12))``, the
-    standard deviation of a regular spike train of rate ``max_rate`` filtered
-    with time constant ``1/gamma`` (or ``noise=`` given directly).  Ridge
-    regression with penalty ``n sigma**2`` is exactly least squares on activities
-    that carry independent noise of standard deviation ``sigma``, so the weights
-    are the best ones for that noise.
+    regression whose penalty is the per-neuron spike noise the network must
+    survive (``sigma = rate / (max_rate sqrt(12))`` for regular spikes filtered
+    by the program's relaxation ``rate``, ``sqrt(|a| rate / (2 max_rate))`` for
+    Poisson, or ``noise=`` given directly).  Ridge regression with penalty
+    ``n sigma**2`` is exactly least squares on activities that carry independent
+    noise of standard deviation ``sigma``.  Ridge shrinks the decoded identity,
+    and in the closed loop a shrinkage ``eps`` is a leak ``-gamma eps x``; so the
+    fit is *pinned*: exact (value and slope) at the program's fixed points
+    (:mod:`npl_nengo.anchors`), which keeps logic levels and growth rates where
+    the program puts them whatever the penalty.
 
 A circuit compiles each part on its own neurons and turns every wire into a
 factored coupling: the source's decoder row becomes a row of ``W_rec`` and the
@@ -76,6 +79,8 @@ def compile(  # noqa: A001  (the public name the API promises)
     n_samples: int | None = None,
     max_residual: float | None = None,
     activation: str = "tanh",
+    spikes: str = "regular",
+    pin: bool = True,
 ) -> ProgrammedRNN:
     """Compile a program or circuit into a :class:`ProgrammedRNN`.
 
@@ -111,6 +116,14 @@ def compile(  # noqa: A001  (the public name the API promises)
         The units: ``"tanh"`` (the paper's), or ``"lif"`` (sampled only): LIF
         rate units, ``LIF_RATE_PARAMS``, with NEF-style encoders, intercepts
         and maximum rates, that run as ``nengo.LIF`` spiking neurons.
+    spikes
+        sampled: the spike noise the weights are made robust to, ``"regular"``
+        (default) or ``"poisson"`` (larger, and integrated by the loop; see
+        ``docs/spiking-fidelity.md``).  Ignored when ``noise`` is given.
+    pin
+        sampled: make the fit exact at the program's fixed points (value and
+        slope, for inputs at the ends of their ranges; :mod:`npl_nengo.anchors`),
+        so ridge regression cannot move them or change their growth rates.
     """
     if method not in METHODS:
         raise ValidationError(f"compile: method {method!r} is not one of {METHODS}")
@@ -122,6 +135,8 @@ def compile(  # noqa: A001  (the public name the API promises)
         raise ValidationError(f"compile: gamma must be a positive number, got {gamma!r}")
     if input_scale is not None and not (math.isfinite(input_scale) and input_scale > 0):
         raise ValidationError(f"compile: input_scale must be a positive number, got {input_scale!r}")
+    if spikes not in ("regular", "poisson"):
+        raise ValidationError(f"compile: spikes {spikes!r} is not 'regular' or 'poisson'")
     if not (math.isfinite(max_rate) and max_rate > 0):
         raise ValidationError(f"compile: max_rate must be a positive number of Hz, got {max_rate!r}")
     if noise is not None and not (math.isfinite(noise) and noise >= 0):
@@ -139,7 +154,8 @@ def compile(  # noqa: A001  (the public name the API promises)
         if method == "taylor":
             fit = _fit_taylor(part.program, N, ss, gamma, degree, scale)
         else:
-            fit = _fit_sampled(part.program, N, ss, gamma, scale, noise, max_rate, n_samples, activation)
+            fit = _fit_sampled(part.program, N, ss, gamma, scale, noise, max_rate, n_samples, activation, spikes,
+                               bool(pin))
         fits.append(fit)
     rnn = _assemble(flat, fits, method, int(seed), float(gamma), time.perf_counter() - start,
                     LIF_RATE_PARAMS if activation == "lif" else None)
@@ -264,8 +280,7 @@ def _lif_encoding(program: Program, N: int, ss, half: np.ndarray):
 
 
 def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_samples,
-                 activation: str = "tanh") -> _PartFit:
-    import nengo.solvers  # lazily: importing npl_nengo stays light
+                 activation: str = "tanh", spikes: str = "regular", pin: bool = True) -> _PartFit:
     from scipy.stats import qmc
 
     ranges = np.array(list(program.variable_ranges().values())).reshape(-1, 2)
@@ -284,22 +299,93 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
     sobol = qmc.Sobol(d=max(k, 1), scramble=True, seed=rng_x)
     X = qmc.scale(sobol.random_base2(S.bit_length() - 1)[:, :k], ranges[:, 0], ranges[:, 1]) if k else np.zeros((S, 0))
     values = {v: X[:, j] for j, v in enumerate(program.variables)}
-    Y = np.empty((S, len(program.outputs)))
-    for i, out in enumerate(program.outputs):
-        f = program.evaluate(out, values)
-        if not np.all(np.isfinite(f)):
-            raise ValidationError(f"Program {program.name!r}: {out!r} is not finite over the declared ranges")
-        Y[:, i] = values[out] + f / gamma if out in program.derivatives else f
+    Y = _target(program, values, gamma)
+    if not np.all(np.isfinite(Y)):
+        out = program.outputs[int(np.argmin(np.all(np.isfinite(Y), axis=0)))]
+        raise ValidationError(f"Program {program.name!r}: {out!r} is not finite over the declared ranges")
     rate = _relaxation_rate(program, values, gamma)
-    sigma = noise if noise is not None else rate / (max_rate * math.sqrt(12))
-    A = _lif(X @ B.T + d) if activation == "lif" else np.tanh(X @ B.T + d)
-    # nengo's LstsqL2 solves (A'A + S (reg max A)^2 I) W = A'Y: ridge for noise of std reg * max A.
-    reg = sigma / A.max() if sigma > 0 else 1e-12
-    Wt, solver_info = nengo.solvers.LstsqL2(reg=reg)(A, Y)
+    act = (lambda Z: _lif(Z @ B.T + d)) if activation == "lif" else (lambda Z: np.tanh(Z @ B.T + d))
+    A = act(X)
+    if noise is not None:
+        sigma = noise
+    elif spikes == "poisson":
+        # Poisson counts: white noise of intensity |a| / max_rate per unit; the loop integrates it
+        # over 1/rate, so the variance that reaches the state is |a| rate / (2 max_rate).
+        sigma = math.sqrt(float(np.mean(np.abs(A))) * rate / (2 * max_rate))
+    else:
+        sigma = rate / (max_rate * math.sqrt(12))
+    C, D = _anchor_rows(program, act, gamma, ranges) if pin else (None, None)
+    # Ridge penalty S sigma^2 (nengo's LstsqL2 with reg = sigma / max A), with the anchors as constraints.
+    Wt = _pinned_ridge(A, Y, S * sigma**2, C, D)
     W = np.asarray(Wt).T
     err = A @ Wt - Y
     residual = np.sqrt(np.mean(err**2, axis=0))
-    return _PartFit(B, d, r_star, W, residual, {"noise_std": sigma, "n_samples": S, "reg": reg, "relaxation_rate": rate})
+    info = {"noise_std": sigma, "n_samples": S, "relaxation_rate": rate, "spikes": spikes,
+            "anchors": 0 if C is None else int(len(C) // (1 + len(program.variables)))}
+    if C is not None:
+        info["anchor_error"] = float(np.max(np.abs(C @ Wt - D)))
+    return _PartFit(B, d, r_star, W, residual, info)
+
+
+
+
+
+def _target(program: Program, values: dict, gamma: float) -> np.ndarray:
+    """The fit's target at ``values``: ``x + f/gamma`` for state outputs, the map for maps."""
+    cols = []
+    for out in program.outputs:
+        f = program.evaluate(out, values)
+        cols.append(values[out] + f / gamma if out in program.derivatives else f)
+    return np.stack(cols, axis=-1)
+
+
+def _anchor_rows(program: Program, act, gamma: float, ranges: np.ndarray):
+    """Equality rows ``C W = D``: the target's value and slopes at the program's fixed points.
+
+    Pinning the value keeps every fixed point where the program puts it (a fit error
+    ``e`` there moves it by ``gamma e / |f'|``); pinning the slopes along the state
+    variables keeps its growth rates (the Jacobian's eigenvalues; an error in a slope
+    is multiplied by ``gamma`` too), and along the inputs its gain (leaving those free
+    cut a NAND's Poisson noise by a third but changed the ring oscillator's period
+    2.3-fold).  Slopes are central differences over ``1e-4`` of each variable's
+    range, for units and program alike.
+    """
+    from .anchors import fixed_points
+
+    P = fixed_points(program)
+    if len(P) == 0:
+        return None, None
+
+    def target(Z):
+        return _target(program, {v: Z[:, j] for j, v in enumerate(program.variables)}, gamma)
+
+    rows, targets = [act(P)], [target(P)]
+    h = 1e-4 * (ranges[:, 1] - ranges[:, 0])
+    for j in range(len(program.variables)):
+        step = np.zeros(len(program.variables))
+        step[j] = h[j]
+        rows.append((act(P + step) - act(P - step)) / (2 * h[j]))
+        targets.append((target(P + step) - target(P - step)) / (2 * h[j]))
+    return np.vstack(rows), np.vstack(targets)
+
+
+def _pinned_ridge(A: np.ndarray, Y: np.ndarray, lam: float, C, D) -> np.ndarray:
+    """``argmin |A W - Y|^2 + lam |W|^2`` subject to ``C W = D`` (``C`` None: plain ridge).
+
+    nengo.solvers has no equality-constrained solver; this is its LstsqL2 plus
+    the Lagrange multipliers of the constraints (dependent rows are handled by
+    a least-squares solve for the multipliers)."""
+    import scipy.linalg
+
+    N = A.shape[1]
+    AA = A.T @ A
+    G = scipy.linalg.cho_factor(AA + max(lam, 1e-12 * np.trace(AA) / N) * np.eye(N))
+    W0 = scipy.linalg.cho_solve(G, A.T @ Y)
+    if C is None:
+        return W0
+    GC = scipy.linalg.cho_solve(G, C.T)
+    mu, *_ = np.linalg.lstsq(C @ GC, C @ W0 - D, rcond=1e-12)
+    return W0 - GC @ mu
 
 
 def _lif(J: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Decompilation: the neural machine code of a tanh reservoir (REFERENCE.md §2).
+"""Decompilation: the neural machine code of a tanh reservoir (docs/method.md §2).
 
 A reservoir ``dr/dt = gamma (-r + tanh(A r + B x + d))`` with operating point
 ``r*`` (so ``d = atanh(r*) - A r*`` for ``x* = 0``) is expanded in a Taylor

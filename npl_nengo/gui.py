@@ -1,4 +1,4 @@
-"""Nengo GUI for the library networks and for model scripts (issue 3).
+"""Nengo GUI for the library networks and for model scripts.
 
     npl-nengo gui nand [--route neuron|nef] [--neurons N] [--no-browser] [--port P]
     .venv/bin/python -m npl_nengo.gui examples/gui_nand.py     # any script that defines ``model``

@@ -24,7 +24,7 @@ from .rnn import ProgrammedRNN
 
 __all__ = ["Score", "truth_table", "latch", "oscillation", "attractor", "dram", "LEVEL", "fails_on_divergence"]
 
-#: Logic level: True is +LEVEL, False is -LEVEL (REFERENCE.md §4.2).
+#: Logic level: True is +LEVEL, False is -LEVEL (docs/method.md §4.2).
 LEVEL = 0.1
 
 
@@ -130,7 +130,8 @@ def truth_table(
             row[f"{out}_expected"] = bool(want)
         rows.append(row)
     return Score("truth_table", bool(worst <= tol), float(worst), rows,
-                 {"tol": tol, "wrong_signs": wrong, "cases": len(patterns) * len(outputs)}, result)
+                 {"tol": tol, "wrong_signs": wrong, "cases": len(patterns) * len(outputs),
+                  "decided_by": "worst distance from ±0.1"}, result)
 
 
 @fails_on_divergence("latch")
@@ -173,7 +174,8 @@ def latch(
         worst = max(worst, abs(vq - eq), abs(vn - en))
         wrong += ((vq > 0) != want) + ((vn > 0) == want)
         rows.append({"phase": kind, q: vq, nq: vn, "q_expected": want})
-    return Score("latch", bool(worst <= tol), float(worst), rows, {"tol": tol, "wrong_signs": wrong}, result)
+    return Score("latch", bool(worst <= tol), float(worst), rows, {"tol": tol, "wrong_signs": wrong,
+                                                               "decided_by": "worst distance from ±0.1"}, result)
 
 
 @fails_on_divergence("oscillation")
@@ -214,7 +216,9 @@ def oscillation(
         error = abs(period - expected_period) / expected_period if np.isfinite(period) else float("inf")
         sustained = sustained and error <= period_tol
     details = {"period": period, "amplitude": amp_end, "amplitude_middle": amp_mid,
-               "min": float(y[thirds[2]].min()), "max": float(y[thirds[2]].max())}
+               "min": float(y[thirds[2]].min()), "max": float(y[thirds[2]].max()),
+               "decided_by": "period" if expected_period is not None and amp_end >= min_amplitude
+               else f"amplitude >= {min_amplitude:g}, not decaying"}
     return Score("oscillation", bool(sustained), float(error), [], details, result)
 
 
@@ -236,8 +240,10 @@ def _upward_crossings(t: np.ndarray, y: np.ndarray, hysteresis: float) -> np.nda
     return np.array(out)
 
 
-# -- chaotic attractors (issue 6) --------------------------------------------------------
+# -- chaotic attractors -------------------------------------------------------------------
 #: Default tolerances of :func:`attractor` (see :func:`npl_nengo.chaos.compare` for what each measures).
+#: Moving-average window (s) of the Lyapunov estimate, for network and ODE alike (:func:`npl_nengo.chaos.statistics`).
+LYAPUNOV_SMOOTH = 0.1
 ATTRACTOR_TOL = {"short": 0.1, "mean": 0.3, "std": 0.2, "box": 0.2, "lyapunov": 0.6}
 
 
@@ -254,7 +260,7 @@ def _truth(key: str, program: Program, duration: float, transient: float, sample
     tr = ode.integrate(program, t, inputs=dict(inputs), rtol=1e-9, atol=1e-12)
     keep = t > transient
     X = {v: tr[v][keep] for v in program.states}
-    stats = chaos.statistics(X, sample, program.states)
+    stats = chaos.statistics(X, sample, program.states, smooth=LYAPUNOV_SMOOTH)
     benettin = chaos.lyapunov_benettin(program, duration=min(200.0, 2 * duration), inputs=dict(inputs))
     return stats, np.stack([X[v] for v in program.states], 1), benettin
 
@@ -275,6 +281,21 @@ def _sample_every(dt: float, sample: float) -> int:
     if every < 1 or abs(every * dt - sample) > 1e-9:
         raise ValidationError(f"sample={sample} s must be a multiple of dt={dt} s")
     return every
+
+
+def _tracks_the_ode(run_options: dict) -> bool:
+    """Whether a run can be held to the exact ODE's trajectory over a short horizon.
+
+    Only a rate run integrated with RK4 (the reference backend's default).  Under
+    spikes the check starts from one noisy state and measures the noise as much as
+    the dynamics; first-order stepping (Euler, and the zero-order hold of nengo,
+    nengo_dl and Brian2 at rate level) departs from the exact ODE by itself: Lorenz
+    at dt = 1 ms, the same network, 0.5 s: 0.04 of the attractor's size with RK4,
+    0.13 with Euler, 0.28 with the zero-order hold.  Those runs are judged by the
+    invariant statistics; "short" is still reported.
+    """
+    return (run_options.get("neurons", "rate") == "rate" and run_options.get("backend", "reference") == "reference"
+            and run_options.get("integrator", "rk4") == "rk4")
 
 
 @fails_on_divergence("attractor")
@@ -302,7 +323,8 @@ def attractor(
       same length (same estimator for the Lyapunov exponent, so that its
       finite-length bias cancels; :func:`npl_nengo.chaos.compare`).
 
-    Passes when every difference is within ``tol`` (defaults :data:`ATTRACTOR_TOL`).
+    Passes when every difference is within ``tol`` (defaults :data:`ATTRACTOR_TOL`); "short" counts
+    only for RK4 rate runs (the reference backend's default), see :func:`_tracks_the_ode`.
     ``details`` also hold the true exponent from the equations (Benettin).
     """
     tol = {**ATTRACTOR_TOL, **(tol or {})}
@@ -325,15 +347,18 @@ def attractor(
         short = float(np.max(np.linalg.norm(_states(result, program, near) - np.stack([ref[v] for v in program.states], 1),
                                             axis=1)) / size)
     keep = t > transient
-    stats = chaos.statistics(_states(result, program, keep), sample, program.states)
+    stats = chaos.statistics(_states(result, program, keep), sample, program.states, smooth=LYAPUNOV_SMOOTH)
     diffs = {"short": short, **chaos.compare(stats, truth)}
-    passed = all(np.isfinite(v) and v <= tol[k] for k, v in diffs.items())
+    judged = {k: v for k, v in diffs.items() if k != "short" or _tracks_the_ode(run_options)}
+    passed = all(np.isfinite(v) and v <= tol[k] for k, v in judged.items())
     rows = [{"variable": v, "mean": stats.mean[i], "mean_true": truth.mean[i], "std": stats.std[i],
              "std_true": truth.std[i], "low": stats.low[i], "low_true": truth.low[i], "high": stats.high[i],
              "high_true": truth.high[i]} for i, v in enumerate(program.states)]
+    decisive = max(judged, key=lambda k: judged[k] / tol[k] if np.isfinite(judged[k]) else np.inf)
     details = {**{f"{k}_error": v for k, v in diffs.items()}, "lyapunov": stats.lyapunov,
+               "decided_by": f"{decisive} error {diffs[decisive]:.3g} (tol {tol[decisive]:g})",
                "lyapunov_true_same_estimator": truth.lyapunov, "lyapunov_true_benettin": benettin, "size": size}
-    return Score("attractor", bool(passed), float(max(diffs.values())), rows, details, result)
+    return Score("attractor", bool(passed), float(max(judged.values())), rows, details, result)
 
 
 @fails_on_divergence("dram")
@@ -375,7 +400,7 @@ def dram(
     import scipy.ndimage
 
     X = _states(result, program)
-    rows, worst, switches = [], 0.0, []
+    rows, worst, switches, decisive = [], 0.0, [], ""
     for n, (i, (t0, t1)) in enumerate(zip(order, proto.bounds)):
         truth, cloud, _ = attractor_truth(attractors[i], 100.0, 10.0, sample)
         size = float(np.sqrt(np.sum(truth.std**2)))
@@ -386,12 +411,15 @@ def dram(
         late = seg & (result.t > t0 + settle)
         stats = chaos.statistics(X[late], sample, program.states, lyapunov=False)
         diffs = {k: v for k, v in chaos.compare(stats, truth).items() if k != "lyapunov"}
-        worst = max(worst, *(v / tol[k] for k, v in diffs.items()))
+        for k, v in diffs.items():
+            if not v / tol[k] <= worst:
+                worst, decisive = v / tol[k], f"{attractors[i].name} {k} error {v:.3g} (tol {tol[k]:g})"
         if n > 0:
             switches.append(switch)
         rows.append({"segment": n, "attractor": attractors[i].name, "address": float(levels[i]),
                      "switch_time": switch if n > 0 else None, **{f"{k}_error": v for k, v in diffs.items()},
                      "on_attractor": float(np.mean(dist[result.t[seg] > t0 + settle] <= threshold * size))})
     passed = worst <= 1.0 and all(s <= settle for s in switches)
-    details = {"switch_time_max": max(switches) if switches else 0.0, "worst_over_tol": worst}
+    details = {"switch_time_max": max(switches) if switches else 0.0, "worst_over_tol": worst,
+               "decided_by": decisive if all(s <= settle for s in switches) else f"switching time > {settle:g} s"}
     return Score("dram", bool(passed), float(worst), rows, details, result)

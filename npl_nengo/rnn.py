@@ -221,24 +221,34 @@ class ProgrammedRNN:
         return self.B_rec @ self.W_rec
 
     def expected_noise(self, max_rate: float = 1000.0, neurons: str = "regular") -> np.ndarray:
-        """Expected standard deviation of each output's spike noise (open loop).
+        """Expected standard deviation of each output's spike noise, ``RMS(spiking - rate)``.
 
-        Each neuron's filtered spike train (synapse ``1/gamma``) deviates from its
-        rate by about ``gamma / (max_rate sqrt(12))`` (regular spiking: a sawtooth
-        of height ``gamma/max_rate``) or ``sqrt(gamma |r| / (2 max_rate))`` (Poisson,
-        with ``|r| ~ 0.5``).  Outputs add these independent deviations with weights
-        ``W``, so their noise is ``noise_gain * sigma``.  In a closed loop, the
-        program's own dynamics filter it further.
+        * ``"regular"``: each neuron's filtered spike train (synapse ``1/gamma``)
+          deviates from its rate by a sawtooth of height ``gamma / max_rate``,
+          standard deviation ``gamma / (max_rate sqrt(12))``; it has no power at
+          low frequencies, so the loop passes it as it is: ``noise_gain * sigma``.
+        * ``"poisson"``: spike counts are white noise of intensity ``|r| / max_rate``
+          per unit (``|r| ~ 0.5``), and the closed loop *integrates* it over its own
+          relaxation time ``1/lambda`` (the program's, recorded by the sampled
+          compiler; ``gamma`` otherwise, the open-loop value):
+          ``gamma * noise_gain * sqrt(|r| / (2 lambda max_rate))``.  For
+          ``lambda = gamma`` this is the open-loop filtered shot noise.
         """
         if max_rate <= 0:
             raise ValidationError(f"max_rate must be > 0 Hz, got {max_rate}")
         if neurons == "regular":
-            sigma = self.gamma / (max_rate * math.sqrt(12))
-        elif neurons == "poisson":
-            sigma = math.sqrt(self.gamma * 0.5 / (2 * max_rate))
-        else:
+            return self.noise_gain * self.gamma / (max_rate * math.sqrt(12))
+        if neurons != "poisson":
             raise ValidationError(f"neurons must be 'regular' or 'poisson', got {neurons!r}")
-        return self.noise_gain * sigma
+        rates = np.full(len(self.output_names), self.gamma)
+        parts = self.info.get("parts", {})
+        for i, name in enumerate(self.output_names):
+            block = name.split(".")[0] if len(self.block_names) > 1 else self.block_names[0]
+            rate = parts.get(block, {}).get("relaxation_rate") if block in parts else None
+            if rate is None and len(parts) > 1:  # circuit outputs are named by the circuit, not by part
+                rate = float(np.median([p.get("relaxation_rate", self.gamma) for p in parts.values()]))
+            rates[i] = rate if rate is not None else self.gamma
+        return self.gamma * self.noise_gain * np.sqrt(0.5 / (2 * rates * max_rate))
 
     # -- files ---------------------------------------------------------------------
     def save(self, path: str | os.PathLike, overwrite: bool = False) -> Path:

@@ -37,7 +37,7 @@ def nand30():
 
 @pytest.fixture(scope="session")
 def lorenz_program():
-    """The port's scaled Lorenz system (REFERENCE.md §4.3)."""
+    """The port's scaled Lorenz system (docs/method.md §4.3)."""
     return npl.Program(
         "lorenz",
         derivatives={"x": "y - x", "y": "0.1*x - 0.1*y - 20*x*z", "z": "20*x*y - 4/15*z - 0.036"},

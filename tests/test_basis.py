@@ -1,4 +1,4 @@
-"""REFERENCE.md §8 check 2: the graded monomial basis and its shift table."""
+"""docs/method.md §8 check 2: the graded monomial basis and its shift table."""
 
 import itertools
 

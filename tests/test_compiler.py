@@ -1,4 +1,4 @@
-"""REFERENCE.md §8 checks 5, 6 and 14; compiler structure and reports."""
+"""docs/method.md §8 checks 5, 6 and 14; compiler structure and reports."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""REFERENCE.md §8 checks 1, 3, 4 and 13: bias, static code, Taylor remainder, open-loop rotation."""
+"""docs/method.md §8 checks 1, 3, 4 and 13: bias, static code, Taylor remainder, open-loop rotation."""
 
 import numpy as np
 import pytest
@@ -91,6 +91,6 @@ def test_open_loop_rotation_of_a_chaotic_drive():  # check 13
     from npl_nengo.networks.rotation import rotation
 
     res = rotation(N=1000, n_steps=10_000, seed=0)
-    # REFERENCE.md: ||R_z X - W R|| / ||R_z X - X|| about 0.01 at N = 1000.
+    # docs/method.md: ||R_z X - W R|| / ||R_z X - X|| about 0.01 at N = 1000.
     assert res.error < 0.015
     assert res.error_static < 0.015

@@ -1,4 +1,4 @@
-"""Nengo GUI (issue 3): every library network's example script in a real browser.
+"""Nengo GUI: every library network's example script in a real browser.
 
 Headless Chromium (Debian ``chromium`` + ``chromium-driver``) driven by selenium
 opens each ``examples/gui_<name>.py`` served by :func:`npl_nengo.gui.start`.

@@ -1,4 +1,4 @@
-"""REFERENCE.md §8 checks 8-11: the paper's gates and circuits at rate level (taylor, min-norm)."""
+"""docs/method.md §8 checks 8-11: the paper's gates and circuits at rate level (taylor, min-norm)."""
 
 import pytest
 

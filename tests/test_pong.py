@@ -1,4 +1,4 @@
-"""Pong (issue 6, REFERENCE.md §4.5): the program, its ODE reference, the metric on every backend,
+"""Pong (docs/method.md §4.5): the program, its ODE reference, the metric on every backend,
 a closed loop with a live paddle on nengo, and the nengo_gui page (examples/gui_pong.py).
 
 The metric runs 10 simulated seconds on reference and nengo; nengo_dl and brian2 run
@@ -137,7 +137,7 @@ def test_metric_can_fail():
 
 
 def test_closed_loop_on_nengo_follower_reads_the_ball(rnn):
-    """Issue 6: a scripted paddle that follows the ball (a Node reading the network's ball_x)
+    """A scripted paddle that follows the ball (a Node reading the network's ball_x)
     keeps the ball bouncing off walls and paddle for 10 simulated seconds."""
     result = pong.closed_loop(rnn, duration=10.0)
     b = pong.bounces(result)

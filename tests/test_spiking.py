@@ -1,6 +1,6 @@
 """The shared spiking suite, run on every backend (the ``backend`` fixture, conftest.py).
 
-The central finding (DESIGN.md): min-norm taylor weights cannot survive spike noise; noise-aware
+The central finding (docs/spiking-fidelity.md): min-norm taylor weights cannot survive spike noise; noise-aware
 (sampled) weights keep the program's behaviour under regular spiking at 1000 Hz with N <= 500.
 
 Spiking tolerance: a logic output must settle within 0.03 of its level (so within 30 % of the

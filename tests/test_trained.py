@@ -1,4 +1,4 @@
-"""Issue 6 part 4: decompiling a conventionally trained reservoir (REFERENCE.md §4.7).
+"""Decompiling a conventionally trained reservoir (docs/method.md §4.7).
 
 Thresholds are measured values (N, radius, seed as below) with a margin of about 1.5-2x.
 """

@@ -1,4 +1,4 @@
-"""Virtualization (issue 6 part 3): a host reservoir runs a Taylor-expanded guest tanh RNN.
+"""Virtualization: a host reservoir runs a Taylor-expanded guest tanh RNN.
 
 Numbers behind the thresholds (measured with these seeds, dt = 1 ms, taylor N = 2 K):
 truncation error (polynomial program vs guest) falls ~5x per order; the host's own
