@@ -10,7 +10,7 @@ backend (the only one that runs the NEF route), compiler seed 0, run seed 1:
 * ``taylor``: the paper's minimum-norm weights, tanh units, regular spikes 1 kHz;
 * ``sampled, unpinned``: the noise-aware ridge fit without the fixed-point pin
   (``pin=False``, the compiler before it had one), regular spikes 1 kHz;
-* ``sampled, pinned``: the library's recommended compile (``spikes="poisson"``,
+* ``sampled, pinned, library``: the library's recommended compile (``gamma=30``, ``spikes="poisson"``,
   pinned at the fixed points), regular spikes 1 kHz;
 * ``sampled LIF, pinned``: ``activation="lif"`` units, ``nengo.LIF`` spikes;
 * ``NEF``: ``npl.nef`` ensembles, ``nengo.LIF`` spikes.
@@ -43,7 +43,8 @@ QUICK_GRID = (30, 100, 300)
 ROUTES = {
     "taylor (tanh, regular 1 kHz)": dict(method="taylor", neurons="regular"),
     "sampled, unpinned (tanh, regular 1 kHz)": dict(method="sampled", pin=False, neurons="regular"),
-    "sampled, pinned (tanh, regular 1 kHz)": dict(method="sampled", spikes="poisson", neurons="regular"),
+    "sampled, pinned, library (tanh, regular 1 kHz)": dict(method="sampled", gamma=30.0, spikes="poisson",
+                                                            neurons="regular"),
     "sampled LIF, pinned (nengo.LIF)": dict(method="sampled", activation="lif", neurons="lif"),
     "NEF (nengo.LIF)": dict(method="nef", neurons="lif"),
 }

@@ -11,11 +11,14 @@ of ``1/R``), so the curve shows how much noise each compiler's weights
 tolerate.  Compilers:
 
 * ``taylor N=40``: the paper's minimum-norm weights (``method="taylor"``);
+* ``sampled unpinned N=300 @1000``: the noise-aware ridge fit without the
+  fixed-point pin (``pin=False``, the compiler before it had one);
 * ``sampled N=300 @1000``: the noise-aware compiler (``method="sampled"``)
   compiled for ``max_rate=1000`` and run at every R (mismatched budget below
   and above 1000 Hz);
 * ``sampled N=300 @R``: the same compiler given the run's rate
   (``npl.compile(..., max_rate=R)``: its ridge penalty matches the noise);
+* ``library``: NAND's recommended compile (``gamma=30``, ``spikes="poisson"``);
 * ``NEF 200 LIF``: the NEF route (``npl.nef(program, n_neurons=200)``,
   ``nengo.LIF`` units, decoders by ``nengo.solvers``) on the nengo backend.
   Its rates are nengo's (``max_rates`` drawn from nengo's default
@@ -82,11 +85,14 @@ TAYLOR_N = 40
 SAMPLED_N = 300
 NEF_N = 200
 COMPILED_RATE = 1000.0
-#: label -> (method, N, compile max_rate: a number, or None for "the run's rate")
+#: label -> (method, N, compile max_rate: a number, or None for "the run's rate", other compile options)
 COMPILERS = {
-    f"taylor N={TAYLOR_N}": ("taylor", TAYLOR_N, COMPILED_RATE),
-    f"sampled N={SAMPLED_N} @1000": ("sampled", SAMPLED_N, COMPILED_RATE),
-    f"sampled N={SAMPLED_N} @R": ("sampled", SAMPLED_N, None),
+    f"taylor N={TAYLOR_N}": ("taylor", TAYLOR_N, COMPILED_RATE, {}),
+    f"sampled unpinned N={SAMPLED_N} @1000": ("sampled", SAMPLED_N, COMPILED_RATE, {"pin": False}),
+    f"sampled N={SAMPLED_N} @1000": ("sampled", SAMPLED_N, COMPILED_RATE, {}),
+    f"sampled N={SAMPLED_N} @R": ("sampled", SAMPLED_N, None, {}),
+    f"library (sampled N={SAMPLED_N}, gamma 30, Poisson penalty) @1000":
+        ("sampled", SAMPLED_N, COMPILED_RATE, {"gamma": 30.0, "spikes": "poisson"}),
 }
 
 
@@ -188,18 +194,19 @@ def main(argv: list[str] | None = None) -> None:
     build = networks.get("nand").build
     rows: list[dict] = []
     weight_norms: dict[str, list[float]] = {label: [] for label in COMPILERS}
-    for label, (method, n, compiled_rate) in COMPILERS.items():
+    for label, (method, n, compiled_rate, options) in COMPILERS.items():
         for seed in seeds:
             fixed = None
             if compiled_rate is not None:
-                fixed = npl.compile(build(), n_neurons=n, method=method, seed=seed, max_rate=compiled_rate)
+                fixed = npl.compile(build(), n_neurons=n, method=method, seed=seed, max_rate=compiled_rate, **options)
                 weight_norms[label].append(fixed.weight_norm)
                 rows.append({"compiler": label, "method": method, "N": n, "compiled_max_rate": compiled_rate,
                              "seed": seed, "neurons": "rate", "max_rate": None,
                              "weight_norm": fixed.weight_norm, **score(fixed, backend="reference", neurons="rate",
                                                                        seed=seed)})
             for rate in rates:
-                rnn = fixed or npl.compile(build(), n_neurons=n, method=method, seed=seed, max_rate=float(rate))
+                rnn = fixed or npl.compile(build(), n_neurons=n, method=method, seed=seed, max_rate=float(rate),
+                                           **options)
                 if fixed is None:
                     weight_norms[label].append(rnn.weight_norm)
                 rows.append({"compiler": label, "method": method, "N": n,

@@ -46,6 +46,10 @@ class Entry:
         The recommended compile: keyword arguments of :func:`npl_nengo.compile`
         (``method`` defaults to ``"sampled"``); ``npl-nengo compare`` uses them
         for that method's cells (measured in ``benchmarks/library_defaults.py``).
+    backend_options
+        ``{backend: run options}`` for the recommended compile's cells, e.g.
+        ``{"nengo_dl": {"dtype": "float64"}}``: the paper's min-norm weights
+        (‖W‖ 1e3–1e6) do not survive float32 rounding.
     spiking
         Whether the recommended compile passes its metric under regular 1 kHz
         spikes on the default backends.  ``False`` marks what is still out of
@@ -62,6 +66,7 @@ class Entry:
     level_tol: bool = True
     compile: dict[str, Any] = field(default_factory=dict)
     spiking: bool = True
+    backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _gate_metric(kind: str):
@@ -129,6 +134,8 @@ _LOGIC = {"gamma": 30.0, "spikes": "poisson"}
 _RING = {"gamma": 30.0}
 #: The ring's period (s): the paper-faithful network at rate level (676 steps of 1 ms).
 RING_PERIOD = 0.676
+#: Min-norm (taylor) weights need NengoDL in float64.
+_FLOAT64 = {"nengo_dl": {"dtype": "float64"}}
 
 LIBRARY: dict[str, Entry] = {
     **{
@@ -149,16 +156,16 @@ LIBRARY: dict[str, Entry] = {
                     compile={"gamma": 10.0, "n_neurons": 600}),
     "rossler": Entry("rossler", "Rössler attractor (variables / 100, z - 10), chaotic; metric: attractor statistics",
                      attractors.rossler, _attractor_metric(attractors.rossler), {}, 20.0, False,
-                     compile={"method": "taylor", "n_neurons": 200}, spiking=False),
+                     compile={"method": "taylor", "n_neurons": 200}, spiking=False, backend_options=_FLOAT64),
     "dram": Entry("dram", "dRAM: Lorenz at address +0.1, Rössler at -0.1 in one program; metric: per-address "
                   "statistics and switching time", attractors.dram, _dram_metric, {"address": 0.1}, 20.0, False,
-                  compile={"method": "taylor", "n_neurons": 300}, spiking=False),
+                  compile={"method": "taylor", "n_neurons": 300}, spiking=False, backend_options=_FLOAT64),
     "guest_rnn": Entry("guest_rnn", "a 2-neuron tanh guest RNN virtualized in a host (Taylor order 3); metric: host vs "
                        "direct guest simulation", _guest_program, _guest_metric, {"u1": 0.05}, 2.0, False,
                        compile={"gamma": 10.0, "n_neurons": 600}),
     "pong": Entry("pong", "pong: ball, velocity latches, wall/paddle/floor detectors, paddle input; metric: bounces "
                   "with a follower paddle", pong.pong, pong.pong_metric, {"paddle": 0.0}, 10.0, False,
-                 compile={"method": "taylor"}, spiking=False),
+                 compile={"method": "taylor"}, spiking=False, backend_options=_FLOAT64),
 }
 
 

@@ -327,9 +327,6 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
     return _PartFit(B, d, r_star, W, residual, info)
 
 
-
-
-
 def _target(program: Program, values: dict, gamma: float) -> np.ndarray:
     """The fit's target at ``values``: ``x + f/gamma`` for state outputs, the map for maps."""
     cols = []

@@ -112,3 +112,13 @@ def test_compare_counts_only_the_recommended_compile():
     assert report.passed
     assert rows[("sampled", "rate")]["statistic"] == "worst distance from ±0.1"
     assert "decided by" in report.table()
+
+
+def test_backend_options_apply_to_the_recommended_compile_only():
+    import dataclasses
+
+    entry = dataclasses.replace(networks.get("nand"), backend_options={"reference": {"integrator": "euler"}})
+    report = npl.compare(entry, backends=["reference"], neurons=["rate"])
+    assert report.runs[("sampled", 0, "reference", "rate")].info["integrator"] == "euler"
+    assert report.runs[("taylor", 0, "reference", "rate")].info["integrator"] == "rk4"
+    assert networks.get("rossler").backend_options == {"nengo_dl": {"dtype": "float64"}}
