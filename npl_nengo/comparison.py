@@ -176,6 +176,8 @@ def compare(
 
     name, description, source, metric, default_inputs, default_duration, level_tol = _target(network, metric)
     recommended, spiking_ok, backend_options = _recommended(network)
+    # the method whose cells use (and are judged by) the entry's recommended compile
+    rec_method = recommended.get("method", "sampled") if recommended is not None else None
     backends, modes = _names(backends, "backends"), _names(neurons, "neurons")
     seeds = _seeds(seeds)
     if isinstance(source, ProgrammedRNN):
@@ -201,8 +203,7 @@ def compare(
 
     def execute(rnn: Any, method: str, seed: int, backend: str, mode: str) -> tuple[Any, Result, float]:
         spiking = mode != "rate"
-        recommended_cell = recommended is not None and method == recommended.get("method", "sampled")
-        options = {**(backend_options.get(backend, {}) if recommended_cell else {}), **run_options,
+        options = {**(backend_options.get(backend, {}) if method == rec_method else {}), **run_options,
                    "dt": dt, "seed": seed}
         if spiking:
             options["record_spikes"] = spike_units
@@ -237,8 +238,7 @@ def compare(
                 elif method == "nef":
                     rnn = nef(source(), n_neurons=n_neurons, seed=seed)
                 else:
-                    options = {k: v for k, v in recommended.items() if k != "method"} \
-                        if recommended is not None and method == recommended.get("method", "sampled") else {}
+                    options = {k: v for k, v in recommended.items() if k != "method"} if method == rec_method else {}
                     if n_neurons is not None:
                         options["n_neurons"] = n_neurons
                     rnn = compile(source(), method=method, seed=seed, max_rate=max_rate, **options)
@@ -257,8 +257,7 @@ def compare(
                     _, _, backend, mode = cell
                     mode_run = "lif" if method == "nef" and mode != "rate" else mode
                     bar.set_postfix_str(f"{method} seed {seed} {backend} {mode_run}")
-                    counted = recommended is None or (
-                        method == recommended.get("method", "sampled") and (mode_run == "rate" or spiking_ok))
+                    counted = recommended is None or (method == rec_method and (mode_run == "rate" or spiking_ok))
                     row = {"backend": backend, "method": method, "neurons": mode_run, "seed": seed, "counted": counted,
                            "N": int(rnn.n_neurons), "weight_norm": float(getattr(rnn, "weight_norm", float("nan"))),
                            "compile_s": compile_s}

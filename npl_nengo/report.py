@@ -205,7 +205,8 @@ class Report:
         lines += ["", "Columns: *error* is the metric's own error and *tol* its tolerance (\"–\": the metric's set "
                   "of tolerances); *decided by* names the statistic that decided the verdict; a result marked * is "
                   "outside the library entry's recommended compile (e.g. the paper's min-norm weights, or spikes "
-                  "where the entry is known not to pass) and does not count for the verdict or `--check`; *dev* is the RMS difference from the rate reference (the same network at rate "
+                  "where the entry is known not to pass) and does not count for the verdict or `--check`; "
+                  "*dev* is the RMS difference from the rate reference (the same network at rate "
                   "level on the numpy reference backend; NEF: rate neurons on nengo) over the output's declared "
                   "range, worst output; *spikes Hz* is the mean rate of the recorded units; *wall s* is the whole "
                   "cell (build, run, scoring)."]

@@ -240,14 +240,11 @@ class ProgrammedRNN:
             return self.noise_gain * self.gamma / (max_rate * math.sqrt(12))
         if neurons != "poisson":
             raise ValidationError(f"neurons must be 'regular' or 'poisson', got {neurons!r}")
-        rates = np.full(len(self.output_names), self.gamma)
+        # each output is read from one part's neurons: that part's relaxation rate
+        ends = np.cumsum(self.block_sizes)
         parts = self.info.get("parts", {})
-        for i, name in enumerate(self.output_names):
-            block = name.split(".")[0] if len(self.block_names) > 1 else self.block_names[0]
-            rate = parts.get(block, {}).get("relaxation_rate") if block in parts else None
-            if rate is None and len(parts) > 1:  # circuit outputs are named by the circuit, not by part
-                rate = float(np.median([p.get("relaxation_rate", self.gamma) for p in parts.values()]))
-            rates[i] = rate if rate is not None else self.gamma
+        rates = np.array([parts.get(self.block_names[int(np.searchsorted(ends, np.argmax(np.abs(w)), side="right"))],
+                                    {}).get("relaxation_rate", self.gamma) for w in self.W], dtype=float)
         return self.gamma * self.noise_gain * np.sqrt(0.5 / (2 * rates * max_rate))
 
     # -- files ---------------------------------------------------------------------
