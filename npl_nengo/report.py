@@ -200,7 +200,7 @@ class Report:
                  f"- verdict: {self._verdict()}",
                  ""]
         head, body = self._cells()
-        lines += ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+        lines += ["| " + " | ".join(h.replace("|", "\\|") for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
         lines += ["", "Columns: *error* is the metric's own error and *tol* its tolerance (\"–\": the metric's set "
                   "of tolerances); *decided by* names the statistic that decided the verdict; a result marked * is "
