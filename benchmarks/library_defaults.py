@@ -11,7 +11,7 @@ and the compile time of the recommended compile and the wall time of the whole c
 
 Run::
 
-    .venv/bin/python benchmarks/library_defaults.py              # every entry (about 40 min on 2 cores)
+    .venv/bin/python benchmarks/library_defaults.py              # every entry (about 41 min on 2 cores)
     .venv/bin/python benchmarks/library_defaults.py nand lorenz  # some entries (other rows kept)
     .venv/bin/python benchmarks/library_defaults.py --quick      # two gates on the reference backend
 
