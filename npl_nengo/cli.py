@@ -29,7 +29,7 @@ from .errors import BackendUnavailable, NplError, SimulationError, ValidationErr
 __all__ = ["main", "EXIT_CODES"]
 
 #: Exit status -> meaning (also in ``npl-nengo --help``).
-EXIT_CODES = {0: "done", 1: "--check: a cell failed its metric", 2: "user mistake (bad argument, name or file)",
+EXIT_CODES = {0: "done", 1: "--check: a counted cell failed its metric", 2: "user mistake (bad argument, name or file)",
               3: "backend or engine not installed", 4: "simulation diverged", 130: "interrupted (Ctrl-C)"}
 
 
@@ -82,7 +82,9 @@ def _parser() -> argparse.ArgumentParser:
                         "its spiking mode is LIF) (default taylor,sampled)")
     c.add_argument("--neurons", default="rate,regular", help="comma-separated neuron modes (default rate,regular)")
     c.add_argument("--seeds", default=None, help="comma-separated seeds, one compile and run each (default: --seed)")
-    c.add_argument("--check", action="store_true", help="exit with status 1 if any cell fails its metric")
+    c.add_argument("--check", action="store_true",
+                   help="exit with status 1 if a counted cell fails its metric (for a library entry: its "
+                        "recommended compile's cells; the others are marked *)")
     files(c, "report.md, report.csv, report.json and PNG figures")
 
     w = sub.add_parser("sweep", help="score a library network over a grid of N, rates, compilers, seeds (dask)",
