@@ -23,7 +23,8 @@ from .program import Program
 
 __all__ = ["fixed_points", "MAX_CORNERS"]
 
-#: Programs with more inputs than this are anchored at their mid-range inputs only (2^m corners).
+#: Most input-box corners (2^m for m inputs) to anchor at; a program with more is anchored at its
+#: mid-range inputs only.
 MAX_CORNERS = 64
 
 

@@ -173,7 +173,10 @@ def compare(
     from .backend import NEF_BACKENDS, get_backend, run
     from .compiler import compile
     from .nef import nef
+    from . import networks
 
+    if isinstance(network, str) and not network.endswith(".npz"):
+        network = networks.get(network)  # once, for _target and _recommended
     name, description, source, metric, default_inputs, default_duration, level_tol = _target(network, metric)
     recommended, spiking_ok, backend_options = _recommended(network)
     # the method whose cells use (and are judged by) the entry's recommended compile
@@ -310,13 +313,11 @@ def compare(
 
 
 def _recommended(network: Any) -> tuple[dict | None, bool, dict]:
-    """A library entry's recommended compile, whether it is expected to pass under spikes, and
+    """A library :class:`~npl_nengo.networks.Entry`'s recommended compile, whether it is expected to pass under spikes, and
     the run options per backend its cells take.  ``(None, True, {})`` for anything else: then
     every cell counts."""
     from . import networks
 
-    if isinstance(network, str) and not network.endswith(".npz"):
-        network = networks.get(network)
     if isinstance(network, networks.Entry):
         return dict(network.compile), bool(network.spiking), dict(network.backend_options)
     return None, True, {}
