@@ -89,7 +89,11 @@ def decompile(
     second outputs) around the operating point ``(r*, x* = 0)``:
     ``A_s = diag(g'(dv)) A - I``, ``DD_j = g^(j) * (A r*) - g^(j-1)``,
     ``C1[:, p] = A_s^-1 (DD_{|p|+1} * B^p / p!)``,
-    ``C2[:, p, j] = A_s^-1 (A_s^-1 (DD_{|p|+2} * B^p / p!) * B[:, j]) / gamma``.
+    ``C2[:, p, j] = A_s^-2 (DD_{|p|+2} * B^p / p! * B[:, j]) / gamma``: the
+    elementwise product with ``B[:, j]`` comes before both factors of
+    ``A_s^-1``, as in the authors' code.  Equivalently ``C2[:, :, j]`` is
+    ``A_s^-1 / gamma`` times the coefficients of ``d(C1 m(x))/dx_j`` (``C1``
+    taken one degree higher), the adiabatic lag of the state behind ``dx_j/dt``.
     Exact for ``A = 0``; first order in ``A`` otherwise.
 
     Parameters
@@ -128,7 +132,7 @@ def decompile(
     C1 = solve(dd1 * powers)
     C2 = None
     if derivatives:
-        dd2 = np.stack([DD[n + 2] for n in basis.degrees], axis=1)
-        inner = solve(dd2 * powers)  # (N, K)
-        C2 = np.stack([solve(inner * B[:, j, None]) / gamma for j in range(k)], axis=2)
+        cm2 = np.stack([DD[n + 2] for n in basis.degrees], axis=1) * powers  # (N, K)
+        # the product with B[:, j] first, then A_s^-1 twice (the authors' A_s^-2 (CM2 * B_j))
+        C2 = np.stack([solve(solve(cm2 * B[:, j, None])) / gamma for j in range(k)], axis=2)
     return MachineCode(basis, C1, C2)
