@@ -30,7 +30,9 @@ an N x N matrix.
   signals (``ds/dt = -gamma s``): linear, so filtering ``W_rec r`` equals
   ``W_rec`` times the filtered spike trains, at O(k) state instead of O(N).
 * ``neurons="lif"``: LIF units (``dv/dt = (J - v)/tau_rc``, threshold 1, reset
-  0, refractory ``tau_ref``) for networks compiled with ``activation="lif"``;
+  0, refractory ``tau_ref``) for networks compiled with ``activation="lif"``,
+  stepped as ``nengo.LIF`` steps them (exact membrane update, spike times
+  interpolated inside the step), so a network fires alike on both simulators;
   each spike adds ``amplitude gamma`` (activity = amplitude x rate).
 
 Targets: ``"numpy"`` (default, everywhere), ``"cython"``, ``"cpp_standalone"``
@@ -61,8 +63,13 @@ NAME = "brian2"
 NEURONS = ("rate", "regular", "poisson", "lif")
 TARGETS = ("numpy", "cython", "cpp_standalone")
 METHODS = ("exponential_euler", "euler")
-#: LIF units step this many times per time step (see build).
-LIF_SUBSTEPS = 5
+# nengo.LIF's update, step by step (nengo/neurons.py, LIF.step): the refractory time left shrinks
+# by dt, the membrane integrates exactly over the part of the step it is not refractory, and a
+# spike's time inside the step is interpolated, so refractory periods are not rounded to the
+# clock.  Brian2's own LIF (``refractory=``, an ODE with threshold) rounds both to the step: that
+# read the NAND levels 0.065 off at dt = 1 ms, still 0.009 off with 5 substeps per step.
+_LIF_STEP = "ref = ref - dt\nv = clip(v - (J - v) * (exp(-clip(dt - ref, 0*second, dt) / tau_rc) - 1), 0, inf)"
+_LIF_RESET = "ref = tau_ref + dt + tau_rc * log(1 - (v - 1) / (J - 1))\nv = 0"
 
 __all__ = ["NAME", "NEURONS", "TARGETS", "METHODS", "build", "run"]
 
@@ -84,9 +91,10 @@ def _unit_equations(rnn: ProgrammedRNN, neurons: str) -> tuple[str, dict]:
                 dict(threshold="v > 1 or v < 0", reset="v -= int(v > 1) - int(v < 0)"))
     if neurons == "poisson":
         return current + rate + "\n", dict(threshold="rand() < max_rate * abs(a) * dt")
-    # LIF: the membrane itself, nengo's conventions (threshold 1, reset 0)
-    return (current + "dv/dt = (J - v) / tau_rc : 1 (unless refractory)\n",
-            dict(threshold="v > 1", reset="v = 0", refractory="tau_ref"))
+    # LIF: nengo.LIF's own step (threshold 1, reset 0, floor 0), written out so the same network
+    # fires the same way on both simulators; see _LIF_STEP.
+    return (current + "v : 1\nref : second\n",
+            dict(threshold="v > 1", reset=_LIF_RESET))
 
 
 def _check_mode(rnn: ProgrammedRNN, neurons: str, method: str, max_rate: float, dt: float) -> None:
@@ -141,12 +149,11 @@ def build(
     }
     eqs, spiking = _unit_equations(rnn, neurons)
     # regular: the phase advances by dt * rate per step, as in the reference backend (Euler is exact for it)
-    unit_method = {"rate": method, "regular": "euler", "poisson": "euler", "lif": "exact"}[neurons]
-    # LIF spike times and refractory periods are quantized to the units' clock: give LIF units
-    # a finer one (measured: NAND levels off by 0.065 at 1 ms, within 0.005 at 0.2 ms)
-    unit_dt = dt / LIF_SUBSTEPS if neurons == "lif" else dt
-    units = b2.NeuronGroup(N, eqs, method=unit_method, namespace=namespace, dt=unit_dt * b2.second,
+    unit_method = {"rate": method, "regular": "euler", "poisson": "euler", "lif": None}[neurons]
+    units = b2.NeuronGroup(N, eqs, method=unit_method, namespace=namespace, dt=dt * b2.second,
                            name="units*", **spiking)
+    if neurons == "lif":
+        units.run_regularly(_LIF_STEP, when="groups", name="lif_step*")
     units.d = np.asarray(rnn.d)
     if neurons == "rate":
         units.r = np.asarray(r0)
@@ -158,10 +165,10 @@ def build(
     if neurons == "rate":
         signals = b2.NeuronGroup(k + n_out, "s : 1", name="signals*", namespace=namespace)
         decode = b2.Synapses(units, signals, "w : 1 (constant)\ns_post = w * r_pre : 1 (summed)", name="decode*",
-                             namespace=namespace, dt=unit_dt * b2.second)
+                             namespace=namespace, dt=dt * b2.second)
     else:
         signals = b2.NeuronGroup(k + n_out, "ds/dt = -gamma * s : 1", method="exact", name="signals*",
-                                 namespace=namespace, dt=unit_dt * b2.second)
+                                 namespace=namespace, dt=dt * b2.second)
         signals.s = s0
         # a spike adds its unit's activity quantum times gamma, signed with the unit's rate
         quantum = {"lif": "amplitude", "poisson": "sign(a_pre) / max_rate",
@@ -171,25 +178,25 @@ def build(
         # reference backend's discretization.  A jump of gamma instead makes the loop gain
         # gamma dt / (1 - exp(-gamma dt)) = 1.05 x too large at dt = 1 ms (measured: the ring
         # oscillator's period 10 % long, amplitude 20 % large).
-        namespace["jump"] = -math.expm1(-rnn.gamma * unit_dt) / unit_dt * b2.Hz
+        namespace["jump"] = -math.expm1(-rnn.gamma * dt) / dt * b2.Hz
         decode = b2.Synapses(units, signals, "w : 1 (constant)", on_pre=f"s_post += w * jump * {quantum}",
-                             name="decode*", namespace=namespace, dt=unit_dt * b2.second)
+                             name="decode*", namespace=namespace, dt=dt * b2.second)
     decode.connect(i=pre, j=post)
     decode.w = W.T[pre, post]
     objects = [units, signals, decode]
     if k:
         bi, bj = np.nonzero(rnn.B_rec.T)  # signal -> unit
         encode = b2.Synapses(signals, units, "b : 1 (constant)\nI_rec_post = b * s_pre : 1 (summed)", name="encode*",
-                             namespace=namespace, dt=unit_dt * b2.second)
+                             namespace=namespace, dt=dt * b2.second)
         encode.connect(i=bi, j=bj)
         encode.b = rnn.B_rec.T[bi, bj]
         objects.append(encode)
     if n_in:
         inputs = b2.NeuronGroup(n_in, "u = stim(t, i) : 1", name="inputs*", namespace=namespace,
-                                dt=unit_dt * b2.second)
+                                dt=dt * b2.second)
         ei, ej = np.nonzero(rnn.B_ext.T)
         external = b2.Synapses(inputs, units, "b : 1 (constant)\nI_ext_post = b * u_pre : 1 (summed)",
-                               name="external*", namespace=namespace, dt=unit_dt * b2.second)
+                               name="external*", namespace=namespace, dt=dt * b2.second)
         external.connect(i=ei, j=ej)
         external.b = rnn.B_ext.T[ei, ej]
         objects += [inputs, external]

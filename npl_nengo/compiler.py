@@ -81,6 +81,7 @@ def compile(  # noqa: A001  (the public name the API promises)
     activation: str = "tanh",
     spikes: str = "regular",
     pin: bool = True,
+    reservoir: tuple | Mapping[str, tuple] | None = None,
 ) -> ProgrammedRNN:
     """Compile a program or circuit into a :class:`ProgrammedRNN`.
 
@@ -124,6 +125,13 @@ def compile(  # noqa: A001  (the public name the API promises)
         sampled: make the fit exact at the program's fixed points (value and
         slope, for inputs at the ends of their ranges; :mod:`npl_nengo.anchors`),
         so ridge regression cannot move them or change their growth rates.
+    reservoir
+        Program a given reservoir instead of drawing one: ``(B, r_star)`` with
+        ``B`` of shape ``(N, n_variables)`` over ``program.variables`` (states,
+        then inputs) and ``r_star`` (the operating point, ``|r*| < 1``) of shape
+        ``(N,)``; for a circuit, ``{part path: (B, r_star)}`` (parts not named
+        draw their own).  ``B`` is used as given (``input_scale`` does not
+        apply), ``d = atanh(r*)``, and ``N`` is ``B``'s row count.  tanh units only.
     """
     if method not in METHODS:
         raise ValidationError(f"compile: method {method!r} is not one of {METHODS}")
@@ -144,18 +152,24 @@ def compile(  # noqa: A001  (the public name the API promises)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValidationError(f"compile: seed must be a non-negative integer, got {seed!r}")
     flat = flatten(program)
+    given = _given_reservoirs(reservoir, flat, activation, input_scale)
     start = time.perf_counter()
     seeds = np.random.SeedSequence(int(seed)).spawn(len(flat.parts))
     fits = []
     for part, ss in zip(flat.parts, seeds):
-        N = _neurons_for(n_neurons, part.path, part.program, method, degree)
+        res = given.get(part.path)
+        if res is not None:
+            N = _check_neurons_match(n_neurons, part.path, res[0].shape[0])
+        else:
+            N = _neurons_for(n_neurons, part.path, part.program, method, degree)
         _check_cost(part.program, part.path, N, method, degree, n_samples)
         scale = input_scale if input_scale is not None else _DEFAULT_INPUT_SCALE[method]
         if method == "taylor":
-            fit = _fit_taylor(part.program, N, ss, gamma, degree, scale)
+            fit = _fit_taylor(part.program, N, ss, gamma, degree, scale, res)
         else:
             fit = _fit_sampled(part.program, N, ss, gamma, scale, noise, max_rate, n_samples, activation, spikes,
-                               bool(pin))
+                               bool(pin), res)
+        fit.info["reservoir"] = "given" if res is not None else "drawn"
         fits.append(fit)
     rnn = _assemble(flat, fits, method, int(seed), float(gamma), time.perf_counter() - start,
                     LIF_RATE_PARAMS if activation == "lif" else None)
@@ -184,6 +198,60 @@ def _neurons_for(n_neurons, path: str, program: Program, method: str, degree: in
     if n > 10_000_000:
         raise ValidationError(f"compile: n_neurons={n} for part {path!r} is too large")
     return int(n)
+
+
+def _given_reservoirs(reservoir, flat: Flat, activation: str, input_scale) -> dict[str, tuple]:
+    """Validate ``compile(reservoir=...)``: ``{part path: (B, r_star)}`` as float arrays."""
+    if reservoir is None:
+        return {}
+    if activation != "tanh":
+        raise ValidationError("compile: reservoir= programs a tanh reservoir; it does not apply to activation='lif'")
+    if input_scale is not None:
+        raise ValidationError("compile: reservoir= gives B as it is; input_scale= cannot rescale it (drop one)")
+    paths = [part.path for part in flat.parts]
+    if isinstance(reservoir, Mapping):
+        unknown = sorted(set(reservoir) - set(paths))
+        if unknown:
+            raise ValidationError(f"compile: reservoir names parts {unknown} that {flat.name!r} does not have "
+                                  f"(its parts: {paths})")
+        items = dict(reservoir)
+    elif len(paths) == 1:
+        items = {paths[0]: reservoir}
+    else:
+        raise ValidationError(f"compile: {flat.name!r} has {len(paths)} parts; give reservoir= as "
+                              f"{{part path: (B, r_star)}} for the parts {paths}")
+    out = {}
+    for part in flat.parts:
+        if part.path not in items:
+            continue
+        where = f"compile: reservoir for part {part.path!r}"
+        pair = items[part.path]
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise ValidationError(f"{where} must be a pair (B, r_star), got {type(pair).__name__}")
+        try:
+            B, r_star = (np.array(a, dtype=float) for a in pair)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{where}: B and r_star must be numeric arrays ({exc})") from None
+        k = len(part.program.variables)
+        if B.ndim != 2 or B.shape[1] != k or B.shape[0] < 1:
+            raise ValidationError(f"{where}: B has shape {B.shape}, expected (N, {k}) over the variables "
+                                  f"{list(part.program.variables)}")
+        if r_star.shape != (B.shape[0],):
+            raise ValidationError(f"{where}: r_star has shape {r_star.shape}, expected ({B.shape[0]},) (one per row of B)")
+        if not (np.all(np.isfinite(B)) and np.all(np.isfinite(r_star))):
+            raise ValidationError(f"{where}: B and r_star must be finite")
+        if np.any(np.abs(r_star) >= 1):
+            i = int(np.argmax(np.abs(r_star)))
+            raise ValidationError(f"{where}: every |r_star| must be < 1 (tanh's range); r_star[{i}] = {r_star[i]:g}")
+        out[part.path] = (B, r_star)
+    return out
+
+
+def _check_neurons_match(n_neurons, path: str, N: int) -> int:
+    n = n_neurons.get(path) if isinstance(n_neurons, Mapping) else n_neurons
+    if n is not None and n != N:
+        raise ValidationError(f"compile: n_neurons={n!r} for part {path!r} but its given reservoir has {N} units")
+    return N
 
 
 def _samples(N: int, n_samples: int | None) -> int:
@@ -234,11 +302,15 @@ def _draw(program: Program, N: int, ss: np.random.SeedSequence):
     return B, r_star, rng_x
 
 
-def _fit_taylor(program: Program, N: int, ss, gamma: float, degree: int | None, scale: float) -> _PartFit:
+def _fit_taylor(program: Program, N: int, ss, gamma: float, degree: int | None, scale: float,
+                given: tuple | None = None) -> _PartFit:
     D = _taylor_degree(program, degree)
     basis = MonomialBasis(len(program.variables), D)
-    B, r_star, _ = _draw(program, N, ss)
-    B *= scale
+    if given is None:
+        B, r_star, _ = _draw(program, N, ss)
+        B *= scale
+    else:
+        B, r_star = given
     d = np.arctanh(r_star)
     R = drive_code(B, d, basis)  # (N, K)
     O = np.zeros((len(program.outputs), len(basis)))
@@ -280,7 +352,8 @@ def _lif_encoding(program: Program, N: int, ss, half: np.ndarray):
 
 
 def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_samples,
-                 activation: str = "tanh", spikes: str = "regular", pin: bool = True) -> _PartFit:
+                 activation: str = "tanh", spikes: str = "regular", pin: bool = True,
+                 given: tuple | None = None) -> _PartFit:
     from scipy.stats import qmc
 
     ranges = np.array(list(program.variable_ranges().values())).reshape(-1, 2)
@@ -291,7 +364,10 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
         max_rate = 1.0 / LIF_RATE_PARAMS["amplitude"]
     else:
         B, r_star, rng_x = _draw(program, N, ss)
-        B *= scale / half
+        if given is None:
+            B *= scale / half
+        else:
+            B, r_star = given
         d = np.arctanh(r_star)
     S = _samples(N, n_samples)
     k = len(program.variables)

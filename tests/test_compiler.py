@@ -137,3 +137,55 @@ def test_provenance(nand30):
     assert nand30.method == "taylor" and nand30.seed == 0
     assert nand30.info["library_version"] == npl.__version__
     assert nand30.noise_gain[0] == pytest.approx(np.linalg.norm(nand30.W[0]))
+
+
+# --- programming a given reservoir ---------------------------------------------------------------
+
+def _reservoir(n, k, scale, seed=3):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-scale, scale, (n, k)), rng.uniform(-0.5, 0.5, n)
+
+
+@pytest.mark.parametrize("method, scale", [("taylor", 0.025), ("sampled", 20.0)])
+def test_compile_programs_a_given_reservoir(method, scale):
+    from npl_nengo import networks
+
+    B, r_star = _reservoir(300, 3, scale)  # columns over nand's variables: o, s1, s2
+    rnn = npl.compile(logic.gate("nand"), method=method, reservoir=(B, r_star))
+    assert rnn.n_neurons == 300 and rnn.info["parts"]["nand"]["reservoir"] == "given"
+    np.testing.assert_array_equal(rnn.r_star, r_star)
+    np.testing.assert_array_equal(rnn.B_rec[:, 0], B[:, 0])
+    np.testing.assert_array_equal(rnn.B_ext, B[:, 1:])
+    assert networks.get("nand").metric(rnn, tol=0.002).passed
+    # the same reservoir decompiles: its static code's constant term is the operating point
+    np.testing.assert_allclose(npl.decompile(B, r_star, degree=1, derivatives=False).C1[:, 0], r_star)
+
+
+def test_compile_programs_given_parts_of_a_circuit():
+    B, r_star = _reservoir(200, 3, 0.025)
+    rnn = npl.compile(logic.sr_latch(), method="taylor", reservoir={"n2": (B, r_star)})
+    parts = rnn.info["parts"]
+    assert parts["n1"]["reservoir"] == "drawn" and parts["n2"]["reservoir"] == "given"
+    np.testing.assert_array_equal(rnn.r_star[-200:], r_star)
+
+
+@pytest.mark.parametrize("reservoir, kwargs, match", [
+    ((np.zeros((10, 2)), np.zeros(10)), {}, r"shape \(10, 2\), expected \(N, 3\)"),
+    ((np.zeros((10, 3)), np.zeros(9)), {}, r"r_star has shape \(9,\)"),
+    ((np.zeros((10, 3)), np.full(10, 1.0)), {}, r"\|r_star\| must be < 1"),
+    ((np.full((10, 3), np.nan), np.zeros(10)), {}, "finite"),
+    ((np.zeros((10, 3)),), {}, "pair"),
+    ((np.zeros((10, 3)), np.zeros(10)), {"n_neurons": 20}, "given reservoir has 10 units"),
+    ((np.zeros((10, 3)), np.zeros(10)), {"input_scale": 2.0}, "input_scale"),
+    ((np.zeros((10, 3)), np.zeros(10)), {"method": "sampled", "activation": "lif"}, "tanh"),
+    ({"nope": (np.zeros((10, 3)), np.zeros(10))}, {}, r"parts \['nope'\]"),
+    (([["a"]], [0.0]), {}, "numeric"),
+])
+def test_given_reservoir_is_validated(reservoir, kwargs, match):
+    with pytest.raises(npl.ValidationError, match=match):
+        npl.compile(logic.gate("nand"), reservoir=reservoir, **kwargs)
+
+
+def test_a_circuit_needs_its_reservoirs_by_part():
+    with pytest.raises(npl.ValidationError, match="part path"):
+        npl.compile(logic.sr_latch(), reservoir=_reservoir(10, 3, 0.025))
