@@ -50,6 +50,10 @@ class Entry:
         ``{backend: run options}`` for the recommended compile's cells, e.g.
         ``{"nengo_dl": {"dtype": "float64"}}``: the paper's min-norm weights
         (‖W‖ 1e3–1e6) do not survive float32 rounding.
+    lif_compile
+        Keyword arguments of :func:`npl_nengo.compile` for the LIF route
+        (``method="sampled", activation="lif"`` implied): ``compare``'s ``"lif"``
+        cells use them (measured in ``tests/test_lif.py``).
     spiking
         Whether the recommended compile passes its metric under regular 1 kHz
         spikes on the default backends.  ``False`` marks what is still out of
@@ -67,6 +71,7 @@ class Entry:
     compile: dict[str, Any] = field(default_factory=dict)
     spiking: bool = True
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lif_compile: dict[str, Any] = field(default_factory=dict)
 
 
 def _gate_metric(kind: str):
@@ -153,7 +158,7 @@ LIBRARY: dict[str, Entry] = {
                         _full_adder_metric, {"a": 0.1, "b": -0.1, "cin": 0.1}, 2.0, compile=_LOGIC),
     "lorenz": Entry("lorenz", "Lorenz attractor (variables / 200, z - 27), chaotic; metric: attractor statistics",
                     attractors.lorenz, _attractor_metric(attractors.lorenz), {}, 20.0, False,
-                    compile={"gamma": 10.0, "n_neurons": 600}),
+                    compile={"gamma": 10.0, "n_neurons": 600}, lif_compile={"gamma": 10.0, "n_neurons": 1500}),
     "rossler": Entry("rossler", "Rössler attractor (variables / 100, z - 10), chaotic; metric: attractor statistics",
                      attractors.rossler, _attractor_metric(attractors.rossler), {}, 20.0, False,
                      compile={"method": "taylor", "n_neurons": 200}, spiking=False, backend_options=_FLOAT64),
@@ -162,7 +167,7 @@ LIBRARY: dict[str, Entry] = {
                   compile={"method": "taylor", "n_neurons": 300}, spiking=False, backend_options=_FLOAT64),
     "guest_rnn": Entry("guest_rnn", "a 2-neuron tanh guest RNN virtualized in a host (Taylor order 3); metric: host vs "
                        "direct guest simulation", _guest_program, _guest_metric, {"u1": 0.05}, 2.0, False,
-                       compile={"gamma": 10.0, "n_neurons": 600}),
+                       compile={"gamma": 10.0, "n_neurons": 600}, lif_compile={"gamma": 10.0, "n_neurons": 600}),
     "pong": Entry("pong", "pong: ball, velocity latches, wall/paddle/floor detectors, paddle input; metric: bounces "
                   "with a follower paddle", pong.pong, pong.pong_metric, {"paddle": 0.0}, 10.0, False,
                  compile={"method": "taylor"}, spiking=False, backend_options=_FLOAT64),

@@ -3,9 +3,9 @@
     npl-nengo list [--json]
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
                        [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz] [--json]
-    npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,nef]
+    npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,lif,nef]
                            [--neurons rate,regular] [--seeds 0,1] [--out DIR] [--check] [--json]
-    npl-nengo sweep NAME [--n-neurons 50,100,200] [--max-rates 1000] [--methods taylor,sampled,nef]
+    npl-nengo sweep NAME [--n-neurons 50,100,200] [--max-rates 1000] [--methods taylor,sampled,lif,nef]
                          [--seeds 0,1,2] [--backends reference] [--neurons regular] [--workers 2]
                          [--scheduler tcp://HOST:8786] [--out DIR] [--json]
     npl-nengo gui NAME [--route neuron|nef] [--neurons N] [--port P] [--no-browser]
@@ -78,8 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--backends", default="reference,nengo,nengo_dl,brian2",
                    help="comma-separated backends (default reference,nengo,nengo_dl,brian2)")
     c.add_argument("--methods", default="taylor,sampled",
-                   help="comma-separated: taylor, sampled, nef (NEF ensembles, nengo backends only; "
-                        "its spiking mode is LIF) (default taylor,sampled)")
+                   help="comma-separated: taylor, sampled, lif (the sampled fit on LIF units), nef (NEF "
+                        "ensembles, nengo backends only); lif and nef spike as LIF units (default taylor,sampled)")
     c.add_argument("--neurons", default="rate,regular", help="comma-separated neuron modes (default rate,regular)")
     c.add_argument("--seeds", default=None, help="comma-separated seeds, one compile and run each (default: --seed)")
     c.add_argument("--check", action="store_true",
@@ -93,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("name", help="library network (see 'list')")
     w.add_argument("--n-neurons", default="50,100,200", help="comma-separated neurons per part (default 50,100,200)")
     w.add_argument("--max-rates", default="1000", help="comma-separated spike rates in Hz (default 1000)")
-    w.add_argument("--methods", default="taylor,sampled", help="comma-separated: taylor, sampled, nef (default taylor,sampled)")
+    w.add_argument("--methods", default="taylor,sampled", help="comma-separated: taylor, sampled, lif, nef (default taylor,sampled)")
     w.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
     w.add_argument("--backends", default="reference", help="comma-separated backends (default reference)")
     w.add_argument("--neurons", default="regular", help="comma-separated neuron modes (default regular)")

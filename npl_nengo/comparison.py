@@ -30,11 +30,14 @@ __all__ = ["compare", "DEFAULT_BACKENDS", "METHODS"]
 
 #: The backends a comparison runs on unless told otherwise.
 DEFAULT_BACKENDS = ("reference", "nengo", "nengo_dl", "brian2")
-#: Compiler routes: the paper's min-norm solve, the noise-aware fit, NEF ensembles.
-METHODS = ("taylor", "sampled", "nef")
+#: Compiler routes: the paper's min-norm solve, the noise-aware fit on tanh units (signed spikes),
+#: the same fit on LIF units (positive spikes, ``activation="lif"``), NEF ensembles.
+METHODS = ("taylor", "sampled", "lif", "nef")
+#: Routes whose spiking cells run LIF neurons whatever the mode's name.
+LIF_ROUTES = ("lif", "nef")
 #: Logic-level tolerances (truth tables, latches): the min-norm weights at rate level are held
-#: to the paper's precision, the pinned sampled fit to 2 % of the level (5 % under Poisson spikes),
-#: LIF units and NEF ensembles to a spiking-sized tolerance.
+#: to the paper's precision, the pinned sampled fit to 2 % of the level (5 % under Poisson spikes
+#: and on LIF units), NEF ensembles to a spiking-sized tolerance.
 LEVEL_TOL_RATE_TAYLOR, LEVEL_TOL_SAMPLED, LEVEL_TOL_POISSON, LEVEL_TOL = 0.005, 0.002, 0.005, 0.03
 
 
@@ -139,11 +142,14 @@ def compare(
         nengo-family backends.
     neurons
         Neuron modes: ``"rate"`` and spiking modes (``"regular"``, ``"poisson"``);
-        the NEF route's spiking mode is always ``"lif"``.
+        the spiking mode of the ``lif`` and ``nef`` routes is always ``"lif"``
+        (LIF-route cells run where LIF spikes do: nengo, nengo_dl, brian2; the
+        reference backend runs its rate cell).
     seeds
         One compile and one run per seed (compiler seed = run seed).
     methods
-        ``"taylor"``, ``"sampled"``, ``"nef"`` (ignored for a compiled network).
+        ``"taylor"``, ``"sampled"``, ``"lif"`` (the sampled fit on LIF units, with
+        the entry's ``lif_compile``), ``"nef"`` (ignored for a compiled network).
     n_neurons, max_rate, dt
         Neurons per part (default: the compiler's choice), spike rate at
         ``tanh = 1`` (Hz; also the sampled compiler's noise budget) and time step.
@@ -179,6 +185,7 @@ def compare(
         network = networks.get(network)  # once, for _target and _recommended
     name, description, source, metric, default_inputs, default_duration, level_tol = _target(network, metric)
     recommended, spiking_ok, backend_options = _recommended(network)
+    lif_options = dict(getattr(network, "lif_compile", {}) or {})
     # the method whose cells use (and are judged by) the entry's recommended compile
     rec_method = recommended.get("method", "sampled") if recommended is not None else None
     backends, modes = _names(backends, "backends"), _names(neurons, "neurons")
@@ -193,12 +200,22 @@ def compare(
     supported = {b: get_backend(b).NEURONS for b in backends}  # an unknown or unavailable backend fails here
     if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
         raise ValidationError(f"compare: max_rate must be a positive number of Hz, got {max_rate!r}")
-    cells = [(m, s, b, n) for m in methods for s in seeds for b in backends for n in modes
-             if m != "nef" or b in NEF_BACKENDS]
+    cells = []
+    for m in methods:
+        for s in seeds:
+            for b in backends:
+                for n in modes:
+                    # LIF-route cells run rate or LIF neurons whatever the mode's name (each once)
+                    n = "lif" if m in LIF_ROUTES and n != "rate" else n
+                    if m == "nef" and b not in NEF_BACKENDS or m == "lif" and n == "lif" and n not in supported[b]:
+                        continue
+                    if (m, s, b, n) not in cells:
+                        cells.append((m, s, b, n))
     if not cells:
-        raise ValidationError(f"compare: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only)")
-    for m, _, b, n in cells:  # NEF cells run rate or LIF neurons whatever the mode's name
-        if m != "nef" and n not in supported[b]:
+        raise ValidationError(f"compare: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only; "
+                              f"LIF spikes on backends that support neurons='lif')")
+    for m, _, b, n in cells:
+        if m not in LIF_ROUTES and n not in supported[b]:
             raise ValidationError(f"compare: backend {b!r} does not support neurons={n!r} "
                                   f"(supported: {', '.join(supported[b])})")
     run_inputs = dict(inputs if inputs is not None else default_inputs or {})
@@ -210,7 +227,7 @@ def compare(
                    "dt": dt, "seed": seed}
         if spiking:
             options["record_spikes"] = spike_units
-            if method != "nef":
+            if method not in LIF_ROUTES:
                 options["max_rate"] = max_rate
         if level_tol:
             options["tol"] = _level_tol(method, mode)
@@ -240,6 +257,11 @@ def compare(
                     rnn = source
                 elif method == "nef":
                     rnn = nef(source(), n_neurons=n_neurons, seed=seed)
+                elif method == "lif":
+                    options = dict(lif_options)
+                    if n_neurons is not None:
+                        options["n_neurons"] = n_neurons
+                    rnn = compile(source(), method="sampled", activation="lif", seed=seed, **options)
                 else:
                     options = {k: v for k, v in recommended.items() if k != "method"} if method == rec_method else {}
                     if n_neurons is not None:
@@ -258,7 +280,7 @@ def compare(
                         pass  # no reference: deviations stay empty
                 for cell in ordered:
                     _, _, backend, mode = cell
-                    mode_run = "lif" if method == "nef" and mode != "rate" else mode
+                    mode_run = mode
                     bar.set_postfix_str(f"{method} seed {seed} {backend} {mode_run}")
                     counted = recommended is None or (method == rec_method and (mode_run == "rate" or spiking_ok))
                     row = {"backend": backend, "method": method, "neurons": mode_run, "seed": seed, "counted": counted,
@@ -334,12 +356,12 @@ def _spans(rnn: Any) -> dict[str, float]:
 def _level_tol(method: str, mode: str) -> float:
     """The logic-level tolerance of a cell: the paper's precision for its min-norm weights at rate
     level, 2 % of the level for the pinned sampled fit at rate and under regular spikes, 5 % under
-    Poisson spikes, 0.03 otherwise (LIF units, NEF ensembles)."""
+    Poisson spikes and for the fit on LIF units, 0.03 otherwise (NEF ensembles)."""
     if method == "taylor" and mode == "rate":
         return LEVEL_TOL_RATE_TAYLOR
     if method == "sampled" and mode in ("rate", "regular"):
         return LEVEL_TOL_SAMPLED
-    if method == "sampled" and mode == "poisson":
+    if method == "sampled" and mode == "poisson" or method == "lif":
         return LEVEL_TOL_POISSON
     return LEVEL_TOL
 

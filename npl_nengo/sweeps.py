@@ -49,8 +49,12 @@ def _compile_task(name: str, method: str, n: int, seed: int, max_rate: float) ->
     start = time.perf_counter()
     try:
         program = networks.get(name).build()
-        rnn = nef(program, n_neurons=n, seed=seed) if method == "nef" else \
-            compile(program, n_neurons=n, method=method, seed=seed, max_rate=max_rate)
+        if method == "nef":
+            rnn = nef(program, n_neurons=n, seed=seed)
+        elif method == "lif":
+            rnn = compile(program, n_neurons=n, method="sampled", activation="lif", seed=seed)
+        else:
+            rnn = compile(program, n_neurons=n, method=method, seed=seed, max_rate=max_rate)
         return {"rnn": rnn, "compile_s": time.perf_counter() - start, "message": ""}
     except NplError as exc:
         return {"rnn": None, "compile_s": time.perf_counter() - start, "message": f"compile: {exc}"}
@@ -110,7 +114,7 @@ class SweepResult:
         for r in self.rows:
             groups.setdefault((r["method"], r["backend"], r["mode"], r["max_rate"], r["N"]), []).append(r)
         out = []
-        order = {m: i for i, m in enumerate(("taylor", "sampled", "nef"))}  # the METHODS order
+        order = {m: i for i, m in enumerate(("taylor", "sampled", "lif", "nef"))}  # the METHODS order
         for (method, backend, mode, max_rate, n), rs in sorted(groups.items(), key=lambda kv: (
                 order.get(kv[0][0], 9), kv[0][1], kv[0][2], kv[0][3] or 0.0, kv[0][4])):
             errors = [r["error"] for r in rs if not math.isnan(r["error"])]  # a divergence counts, as inf
@@ -246,10 +250,11 @@ def sweep(
         Neurons per part.
     max_rates
         Spike rates at ``tanh = 1`` (Hz): the spiking runs' rate and the sampled
-        compiler's noise budget (NEF trials ignore it).
+        compiler's noise budget (LIF and NEF trials ignore it).
     methods
-        ``"taylor"``, ``"sampled"``, ``"nef"`` (NEF on nengo/nengo_dl only; its
-        spiking mode is LIF).
+        ``"taylor"``, ``"sampled"``, ``"lif"`` (the sampled fit on LIF units),
+        ``"nef"`` (NEF on nengo/nengo_dl only).  The spiking mode of ``lif`` and
+        ``nef`` is LIF spikes (run once per backend that has them).
     seeds, backends, neurons
         Compiler and run seeds, backends, neuron modes.
     tol
@@ -262,7 +267,7 @@ def sweep(
     """
     from . import networks
     from .backend import NEF_BACKENDS, get_backend
-    from .comparison import METHODS, _names, _seeds
+    from .comparison import LIF_ROUTES, METHODS, _names, _seeds
 
     if not isinstance(network, str):
         raise ValidationError(f"sweep: network must be a library name, got {type(network).__name__}")
@@ -289,17 +294,22 @@ def sweep(
             for seed in seeds:
                 budgets = rates if method == "sampled" else rates[:1]
                 compiles += [(method, n, seed, rate) for rate in budgets]
-                for rate in (rates if method != "nef" else [None]):
+                for rate in (rates if method not in LIF_ROUTES else [None]):
                     source = (method, n, seed, rate if method == "sampled" else rates[0])
                     for backend in backends:
                         if method == "nef" and backend not in NEF_BACKENDS:
                             continue
+                        done = set()
                         for mode in modes:
                             if mode == "rate" and method == "taylor" and rate != rates[0]:
                                 continue  # a taylor rate run does not depend on the spike rate
+                            # LIF routes: every spiking mode is LIF spikes, run once, where they run
+                            neurons = "lif" if method in LIF_ROUTES and mode != "rate" else mode
+                            if neurons in done or neurons == "lif" and "lif" not in get_backend(backend).NEURONS:
+                                continue
+                            done.add(neurons)
                             trials.append((source, {"method": method, "N": n, "max_rate": rate, "seed": seed,
-                                                    "backend": backend, "mode": mode,
-                                                    "neurons": "lif" if method == "nef" and mode != "rate" else mode}))
+                                                    "backend": backend, "mode": mode, "neurons": neurons}))
     if not trials:
         raise ValidationError(f"sweep: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only)")
     from tqdm.auto import tqdm

@@ -62,7 +62,7 @@ def test_compare_nef_route_runs_on_nengo_only(capsys):
         (["run", "nand", "--neurons", "lif"], "does not support neurons='lif'"),
         (["run", "missing.npz"], "no such file"),
         (["compare", "nand", "--backends", "nope"], "backend 'nope' is not known"),
-        (["compare", "nand", "--methods", "magic"], "method 'magic' is not one of taylor, sampled, nef"),
+        (["compare", "nand", "--methods", "magic"], "method 'magic' is not one of taylor, sampled, lif, nef"),
         (["compare", "nand", "--seeds", "1,x"], "--seeds '1,x': expected comma-separated ints"),
         (["compare", "nand", "--neurons", "lif", "--backends", "reference"], "'reference' does not support neurons='lif'"),
         (["sweep", "nand", "--n-neurons", "0"], "n_neurons must be a non-empty list of positive ints"),

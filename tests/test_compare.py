@@ -180,7 +180,7 @@ def test_progress_bar_goes_to_stderr(capsys):
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"backends": ["reference", "nope"]}, "backend 'nope' is not known"),
-    ({"methods": ["magic"]}, "method 'magic' is not one of taylor, sampled, nef"),
+    ({"methods": ["magic"]}, "method 'magic' is not one of taylor, sampled, lif, nef"),
     ({"seeds": [-1]}, "seeds must be non-negative integers"),
     ({"seeds": []}, "seeds must be non-negative integers"),
     ({"backends": []}, "backends must be a non-empty list"),

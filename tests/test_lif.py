@@ -71,3 +71,13 @@ def test_lorenz_keeps_its_statistics_with_lif_units_on_nengo():
     # invariant statistics only (the short-horizon error starts from one noisy state)
     assert score.passed and not score.details["decided_by"].startswith("short"), score.details
     assert score.details["lyapunov_error"] < 0.6 and score.details["std_error"] < 0.2
+
+
+def test_compare_runs_the_lif_route_once_per_backend_where_lif_spikes_run():
+    report = npl.compare("nand", backends=["reference", "nengo"], methods=["lif"],
+                         neurons=["rate", "regular", "poisson"])
+    cells = sorted((r["backend"], r["neurons"]) for r in report.rows)
+    assert cells == [("nengo", "lif"), ("nengo", "rate"), ("reference", "rate")]
+    assert all(r["result"] == "PASS" and r["tol"] == 0.005 and not r["counted"] for r in report.rows)
+    assert all(r["spike_rate"] and r["spike_rate"] <= MAX_HZ for r in report.rows if r["neurons"] == "lif")
+    assert networks.get("lorenz").lif_compile == {"gamma": 10.0, "n_neurons": 1500}

@@ -128,3 +128,11 @@ def test_network_must_be_a_library_name(nand_program):
         npl.sweep("nope")
     with pytest.raises(ValidationError, match="must be a library name"):
         npl.sweep(nand_program)
+
+
+def test_lif_route_trials_spike_as_lif_where_lif_spikes_run(cluster):
+    result = npl.sweep("nand", scheduler=cluster.scheduler_address, n_neurons=[300], methods=["lif"], seeds=[0],
+                       backends=["reference", "nengo"], neurons=["rate", "regular", "poisson"])
+    cells = sorted((r["backend"], r["neurons"], r["max_rate"]) for r in result.rows)
+    assert cells == [("nengo", "lif", None), ("nengo", "rate", None), ("reference", "rate", None)]
+    assert all(r["passed"] for r in result.rows), result.rows
