@@ -103,7 +103,7 @@ def test_oscillator_period_within_five_percent_of_the_reference():
 
 def test_lif_units_keep_the_truth_table(sampled):
     rnn = sampled("nand", activation="lif")
-    score = networks.get("nand").metric(rnn, backend="brian2", neurons="lif", tol=0.03)
+    score = networks.get("nand").metric(rnn, backend="brian2", neurons="lif", tol=0.005)  # 5 % of the level
     assert score.passed, score.rows
     res = npl.run(rnn, {"s1": 0.1, "s2": 0.1}, 0.3, backend="brian2", neurons="lif", record_spikes=10)
     assert res.spikes.shape == (300, 10) and res.spikes.min() >= 0 and res.spikes.sum() > 0
