@@ -2,8 +2,9 @@
 
 The neuron-level route places a :class:`ProgrammedRNN`'s numbers in a nengo
 network.  This route skips the reservoir: each program instance becomes one
-``nengo.Ensemble`` over its variables (states, then inputs, each scaled by its
-declared range to [-1, 1]), and the program's dynamics ``dx/dt = f(x, s)`` are
+``nengo.Ensemble`` (radius 1) over its variables, states then inputs: each state
+scaled by its declared range to [-1, 1], each input to ``[-input_scale,
+input_scale]``; the program's dynamics ``dx/dt = f(x, s)`` are
 implemented by NEF principle 3: a recurrent connection with a lowpass synapse
 ``tau`` decoding ``x + tau' f(x, s)``.  ``tau'`` is the discrete-time
 correction: nengo's zero-order-hold lowpass maps ``x[n+1] = a x[n] + (1-a) h``
@@ -13,6 +14,21 @@ dt -> 0).  Circuit wires become decoded connections from the source part's
 ensemble into the target part's input dimensions; outputs are decoded into
 passthrough Nodes.  Decoders are solved by ``nengo.solvers`` when nengo builds
 the network (seeded, so every nengo-family simulator gets the same ones).
+
+Accuracy of the settled levels.  A decoding error ``e`` of ``x + tau' f`` at a
+stable fixed point moves it by ``e / (tau |f'|)``, i.e. by ``e_f / |f'|`` where
+``e_f`` is the error of the decoded ``f`` (the ``x`` part decodes almost
+exactly), so what sets a gate's levels is how well ``f`` is decoded *at its
+operating points*: states near their levels, inputs at theirs.  The defaults
+below (see :func:`nef`) are chosen for that: the operating points lie inside
+the radius, most evaluation points lie where the inputs sit at their levels,
+and a light regularization.  With them every gate, the half and full adders and
+the SR latch settle within 0.0026 of ±0.1 at 200-400 spiking LIF neurons per
+gate, 0.0063 at 100 (worst over seeds 0-2; ``benchmarks/fewest_neurons.py``);
+with the earlier choices (every variable scaled to [-1, 1], so the operating
+points sat at norm 1.56, outside the radius; evaluation points uniform in the
+cube; reg 0.01 on the recurrent connection, nengo's 0.1 on outputs and wires)
+they were 0.016-0.057 off at 150-200 neurons.
 
 >>> spec = npl_nengo.nef(program, n_neurons=100)         # doctest: +SKIP
 >>> result = npl_nengo.run(spec, {"s1": 0.1, "s2": -0.1}, backend="nengo", neurons="lif")  # doctest: +SKIP
@@ -36,6 +52,12 @@ __all__ = ["NEFNetwork", "nef", "build_nef"]
 INPUT_SYNAPSE = 0.005
 #: Synapse (s) of the decoded outputs.
 OUTPUT_SYNAPSE = 0.01
+#: Default ``reg`` of the ``LstsqL2`` solver of every decoded connection (see :func:`nef`).
+REG = 0.003
+#: Default fraction of the radius an input's declared range spans (see :func:`nef`).
+INPUT_SCALE = 0.4
+#: Default fraction of evaluation points with every input at an end of its range (see :func:`nef`).
+LEVEL_POINTS = 0.8
 
 
 @dataclass(frozen=True)
@@ -57,6 +79,8 @@ class NEFNetwork:
     output_names: tuple[str, ...]
     solver: Any = None
     method: str = "nef"
+    input_scale: float = INPUT_SCALE
+    level_points: float = LEVEL_POINTS
 
     @property
     def flat(self) -> Flat:
@@ -80,6 +104,8 @@ def nef(
     tau: float = 0.1,
     seed: int = 0,
     solver: Any = None,
+    input_scale: float = INPUT_SCALE,
+    level_points: float = LEVEL_POINTS,
 ) -> NEFNetwork:
     """Describe ``program`` as NEF ensembles.
 
@@ -93,15 +119,46 @@ def nef(
     neuron_type
         A ``nengo.neurons.NeuronType`` (default ``nengo.LIF()``).
     tau
-        Time constant (s) of the recurrent lowpass synapse.
+        Time constant (s) of the recurrent lowpass synapse; 0.1 as in nengo's
+        integrator and oscillator examples.  It hardly moves the levels: the
+        ``x`` part of ``x + tau f`` decodes almost exactly, so the level bias
+        is ``e_f / |f'|`` whatever ``tau`` (0.05, 0.1 and 0.2 measured alike).
     seed
         Seed of the ensembles (encoders, intercepts, evaluation points).
     solver
-        The recurrent connection's ``nengo.solvers`` solver; default
-        ``LstsqL2(reg=0.01)``.  Nengo's default ``reg=0.1`` shrinks the decoded
-        ``x + tau f`` and pulls fixed points inward: measured on the six gates
-        with 200 LIF neurons, logic levels off by up to 0.03-0.06 with 0.1 and
-        by at most 0.022 with 0.01.
+        The ``nengo.solvers`` solver of every decoded connection (recurrent,
+        wires, outputs); default ``LstsqL2(reg=0.003)``.  Nengo's default
+        ``reg=0.1`` shrinks the decoded ``x + tau f`` and pulls fixed points
+        inward (levels 0.03-0.06 off on the gates at 200 LIF neurons, with the
+        earlier geometry).  With the defaults below, worst level error over
+        the nine logic entries and seeds 0-2 at N = 100 / 200-400 neurons per
+        gate (measured while tuning, spiking LIF): reg 0.01: 0.0068 / 0.0032;
+        0.003: 0.0059 / 0.0034 (the gates alone 0.0031 / 0.0018); 0.001:
+        0.0168 / 0.0047 (a smaller static bias, but larger decoders pass more
+        spike noise along the full adder's wires).  Nengo's default
+        intercepts ``Uniform(-1, 0.9)`` are kept: ``Uniform(-1, 1)`` and
+        ``Uniform(-0.5, 0.9)`` did no better.
+    input_scale
+        Fraction of the radius (1) an input's declared range spans; each state
+        spans the whole radius, so the state, whose decoding sets the levels,
+        gets the ensemble's resolution.  With the inputs scaled like the states
+        (``input_scale=1``) a gate's operating points (state at ±0.1 of its
+        ±0.15, inputs at ±0.1 of ±0.1) lie at norm 1.56, outside the radius,
+        where few tuning curves vary and the decoded ``f`` is biased; at 0.4
+        they lie at norm 0.87, inside it, and the inputs still span enough of
+        it to be told apart.  Static bias on NAND / XOR at 200 rate neurons:
+        0.3-0.5 alike (0.0018-0.0025); 1.0 (radius 1 or 1.73) and 0.7 (radius
+        1.4) about twice that.
+    level_points
+        Fraction of each ensemble's evaluation points (of programs with both
+        states and inputs) with every input at one end of its declared range
+        (a gate's logic levels), the states uniform over their ranges; the rest
+        are uniform over the box of declared ranges.  The settled levels only
+        depend on ``f`` where the inputs sit at their levels, and least squares
+        spreads its error over the evaluation points.  Static bias on NAND /
+        XOR at 200 rate neurons (reg 0.01): 0.009-0.011 with all points
+        uniform, 0.004-0.005 at 0.5, 0.003-0.004 at 0.6, 0.002 at 0.8 and
+        0.9.  The other 20 % keep the transitions between patterns decoded.
     """
     import nengo
 
@@ -121,11 +178,16 @@ def nef(
         raise ValidationError(f"nef: tau must be a positive number of seconds, got {tau!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValidationError(f"nef: seed must be a non-negative integer, got {seed!r}")
-    solver = nengo.solvers.LstsqL2(reg=0.01) if solver is None else solver
+    solver = nengo.solvers.LstsqL2(reg=REG) if solver is None else solver
     if not isinstance(solver, nengo.solvers.Solver):
         raise ValidationError(f"nef: solver must be a nengo.solvers.Solver, got {solver!r}")
+    if isinstance(input_scale, bool) or not isinstance(input_scale, (int, float)) or not 0 < input_scale <= 1:
+        raise ValidationError(f"nef: input_scale must be a number in (0, 1], got {input_scale!r}")
+    if isinstance(level_points, bool) or not isinstance(level_points, (int, float)) or not 0 <= level_points < 1:
+        raise ValidationError(f"nef: level_points must be a number in [0, 1), got {level_points!r}")
     return NEFNetwork(flat.name, program, tuple(sizes), neuron_type, float(tau), seed,
-                      tuple(flat.inputs), tuple(flat.outputs), solver)
+                      tuple(flat.inputs), tuple(flat.outputs), solver,
+                      input_scale=float(input_scale), level_points=float(level_points))
 
 
 def _rate_type(neuron_type):
@@ -146,6 +208,23 @@ def _half_widths(ranges) -> np.ndarray:
     r = np.array(list(ranges), dtype=float).reshape(-1, 2)
     half = np.maximum(np.abs(r[:, 0]), np.abs(r[:, 1]))
     return np.where(half > 0, half, 1.0)
+
+
+def _eval_points(rng: np.random.RandomState, n: int, ranges, scale: np.ndarray, n_states: int,
+                 level_points: float) -> np.ndarray:
+    """Evaluation points (ensemble coordinates) of one part; see :func:`nef` ``level_points``.
+
+    A fraction ``1 - level_points`` is uniform over the box of declared ranges;
+    the rest has every input at one end of its range (chosen at random), the
+    states uniform over their ranges.
+    """
+    r = np.array(list(ranges), dtype=float).reshape(-1, 2)
+    D = len(r)
+    n_level = int(round(n * level_points)) if 0 < n_states < D else 0
+    points = rng.uniform(r[:, 0], r[:, 1], size=(n, D))
+    ends = rng.randint(0, 2, size=(n_level, D - n_states))
+    points[:n_level, n_states:] = np.where(ends == 1, r[n_states:, 1], r[n_states:, 0])
+    return points / scale
 
 
 def build_nef(
@@ -177,21 +256,27 @@ def build_nef(
         raise ValidationError(f"nef: {unknown[0]!r} is not an input of {spec.name!r} (inputs: {list(spec.input_names) or 'none'})")
     tau_d = dt / -math.expm1(-dt / spec.tau)  # discrete-time principle 3
     net = nengo.Network(label=label or f"{spec.name} (NEF)", seed=spec.seed, add_to_container=add_to_container)
+    rng = np.random.RandomState(spec.seed)  # evaluation points, part by part
     with net:
         net.parts = {}
-        halves = []
+        halves = []  # value = ensemble coordinate * halves[p] (per variable)
         for part, n in zip(flat.parts, spec.part_neurons):
             prog = part.program
             D = len(prog.variables)
-            half = _half_widths(prog.variable_ranges().values())
+            n_s = len(prog.states)
+            ranges = list(prog.variable_ranges().values())
+            half = _half_widths(ranges)
+            half[n_s:] /= spec.input_scale
             halves.append(half)
+            if D:
+                eval_points = _eval_points(rng, max(1000, 500 * D), ranges, half, n_s, spec.level_points)
+            else:
+                eval_points = nengo.dists.Uniform(-1.0, 1.0)
             ens = nengo.Ensemble(
-                n, max(D, 1), neuron_type=ntype, radius=1.0,
-                eval_points=nengo.dists.Uniform(-1.0, 1.0), n_eval_points=max(1000, 500 * D),
+                n, max(D, 1), neuron_type=ntype, radius=1.0, eval_points=eval_points,
                 label=f"{part.path} ({', '.join(prog.variables)})",
             )
             net.parts[part.path] = ens
-            n_s = len(prog.states)
             if n_s:
                 hs = half[:n_s]
 
@@ -223,7 +308,8 @@ def build_nef(
         for (q, var), (p, src) in flat.wires.items():
             j = dim(q, var)
             nengo.Connection(net.parts[flat.parts[p].path], net.parts[flat.parts[q].path][j],
-                             function=decode(p, src), transform=1.0 / halves[q][j], synapse=INPUT_SYNAPSE)
+                             function=decode(p, src), transform=1.0 / halves[q][j], synapse=INPUT_SYNAPSE,
+                             solver=spec.solver)
         net.inputs, net.sources = {}, {}
         for name, targets in flat.inputs.items():
             node = nengo.Node(size_in=1, label=name)
@@ -241,5 +327,6 @@ def build_nef(
             node = nengo.Node(size_in=1, label=name)
             net.outputs[name] = node
             net.output_connections[name] = nengo.Connection(
-                net.parts[flat.parts[p].path], node, function=decode(p, var), synapse=OUTPUT_SYNAPSE)
+                net.parts[flat.parts[p].path], node, function=decode(p, var), synapse=OUTPUT_SYNAPSE,
+                solver=spec.solver)
     return net

@@ -132,8 +132,9 @@ def test_bad_options_name_what_is_wrong(options, match, compiled):
 # ---------------------------------------------------------------- the NEF route
 @pytest.mark.parametrize("kind", sorted(logic.GATES))
 def test_nef_route_truth_tables_with_lif(kind):
+    # within 5 % of ±0.1 (measured worst over the six gates, seeds 0-2: 0.0018; tests/test_nef.py has more)
     spec = npl.nef(logic.gate(kind), n_neurons=200, seed=0)
-    score = networks.get(kind).metric(spec, backend="nengo", neurons="lif", tol=0.03)
+    score = networks.get(kind).metric(spec, backend="nengo", neurons="lif", tol=0.005)
     assert score.passed, score.rows
     assert score.details["wrong_signs"] == 0
 
@@ -141,7 +142,7 @@ def test_nef_route_truth_tables_with_lif(kind):
 def test_nef_route_circuit_full_adder():
     spec = npl.nef(logic.full_adder(), n_neurons=200, seed=0)
     assert spec.n_neurons == 1000  # five gate ensembles
-    score = networks.get("full_adder").metric(spec, backend="nengo", neurons="lif", tol=0.03)
+    score = networks.get("full_adder").metric(spec, backend="nengo", neurons="lif", tol=0.005)  # measured 0.0018
     assert score.passed, score.rows
 
 
