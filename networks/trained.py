@@ -33,7 +33,7 @@ import scipy.integrate
 import scipy.linalg
 import scipy.sparse
 
-from .. import __version__
+from .._version import __version__
 from ..backend import run
 from ..basis import MonomialBasis, tanh_derivatives
 from ..decompile import MachineCode, bias_for, decompile

@@ -6,7 +6,7 @@ backend with rate or spiking neurons; :func:`compare` runs it on every backend
 into a :class:`Report`, :func:`sweep` scores it over a parameter grid on dask.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .errors import BackendUnavailable, CompileError, FormatError, NplError, SimulationError, ValidationError
 from .program import Circuit, Program

@@ -14,13 +14,13 @@ ProgrammedRNN it receives; it never re-solves weights.
 from __future__ import annotations
 
 import importlib
-import math
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
 from .errors import BackendUnavailable, ValidationError
+from . import validation
 from .inputs import InputLike
 from .result import MAX_EXCURSION, Result, check_excursion
 from .rnn import ProgrammedRNN
@@ -114,13 +114,11 @@ def run(
     elif not isinstance(rnn, ProgrammedRNN):
         hint = " (compile it first: npl_nengo.compile(...))" if type(rnn).__name__ in ("Program", "Circuit") else ""
         raise ValidationError(f"run: expected a ProgrammedRNN, got {type(rnn).__name__}{hint}")
-    for label, value in (("duration", duration), ("dt", dt)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-            raise ValidationError(f"run: {label} must be a positive number of seconds, got {value!r}")
+    duration = validation.number(duration, "duration", "run", positive=True, unit="seconds")
+    dt = validation.number(dt, "dt", "run", positive=True, unit="seconds")
     if duration < dt:
         raise ValidationError(f"run: duration {duration} s is shorter than one time step dt={dt} s")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValidationError(f"run: seed must be a non-negative integer, got {seed!r}")
+    seed = validation.seed(seed, "run")
     limit = options.pop("max_excursion", MAX_EXCURSION)
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
         raise ValidationError(f"run: max_excursion must be a positive number of range widths or None, got {limit!r}")

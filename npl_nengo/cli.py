@@ -23,7 +23,7 @@ import json
 import sys
 from typing import Sequence
 
-from . import __version__
+from ._version import __version__
 from .errors import BackendUnavailable, NplError, SimulationError, ValidationError
 
 __all__ = ["main", "EXIT_CODES"]
@@ -98,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--backends", default="reference", help="comma-separated backends (default reference)")
     w.add_argument("--neurons", default="regular", help="comma-separated neuron modes (default regular)")
     w.add_argument("--dt", type=float, default=1e-3, help="time step in s (default 0.001)")
-    w.add_argument("--tol", type=float, default=0.03, help="logic-level tolerance (default 0.03)")
+    w.add_argument("--tol", type=float, default=None,
+                   help="logic-level tolerance (default: each cell's, as compare holds it)")
     w.add_argument("--workers", type=int, default=2, help="worker processes of the local cluster (default 2)")
     w.add_argument("--scheduler", metavar="ADDRESS", help="an existing dask scheduler (tcp://host:8786) instead of a "
                                                           "local cluster")
@@ -253,12 +254,9 @@ def _cmd_sweep(args) -> int:
 
 
 def _plot(result, path: str) -> None:
-    import matplotlib
+    from .plots import subplots  # a free-standing Figure: the user's pyplot state is left alone
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = subplots(figsize=(8, 3.5))
     for name, values in result.outputs.items():
         ax.plot(result.t, values, label=name)
     ax.set_xlabel("time (s)")
@@ -267,7 +265,6 @@ def _plot(result, path: str) -> None:
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .cells import LIF_ROUTES, METHODS, build as build_route, level_tol as _level_tol, neurons_for
+from .cells import names as _cell_names, seeds as _cell_seeds
 from .errors import NplError, ValidationError
 from .program import Circuit, Program
 from .report import Report
@@ -30,17 +32,6 @@ __all__ = ["compare", "DEFAULT_BACKENDS", "METHODS"]
 
 #: The backends a comparison runs on unless told otherwise.
 DEFAULT_BACKENDS = ("reference", "nengo", "nengo_dl", "brian2")
-#: Compiler routes: the paper's min-norm solve, the noise-aware fit on tanh units (signed spikes),
-#: the same fit on LIF units (positive spikes, ``activation="lif"``), NEF ensembles.
-METHODS = ("taylor", "sampled", "lif", "nef")
-#: Routes whose spiking cells run LIF neurons whatever the mode's name.
-LIF_ROUTES = ("lif", "nef")
-#: Logic-level tolerances (truth tables, latches): the min-norm weights at rate level are held
-#: to the paper's precision, the pinned sampled fit to 2 % of the level (5 % under Poisson spikes),
-#: the LIF routes (the fit on LIF units, NEF ensembles) to 5 %, anything else (the min-norm
-#: weights under spikes) to a spiking-sized tolerance.
-LEVEL_TOL_RATE_TAYLOR, LEVEL_TOL_SAMPLED, LEVEL_TOL_POISSON, LEVEL_TOL = 0.005, 0.002, 0.005, 0.03
-LEVEL_TOL_LIF = 0.005
 
 
 def _target(network: Any, metric: Callable | None):
@@ -63,20 +54,6 @@ def _target(network: Any, metric: Callable | None):
         return network.name, f"compiled network ({network.method}, N={network.n_neurons})", network, metric, None, 1.0, False
     raise ValidationError(f"compare: expected a library name, a saved .npz, an Entry, a Program, a Circuit or a "
                           f"ProgrammedRNN, got {type(network).__name__}")
-
-
-def _names(values: Sequence[str] | str, what: str) -> list[str]:
-    items = [v.strip() for v in (values.split(",") if isinstance(values, str) else values)]
-    if not items or not all(isinstance(v, str) and v for v in items):
-        raise ValidationError(f"compare: {what} must be a non-empty list of names, got {values!r}")
-    return list(dict.fromkeys(items))
-
-
-def _seeds(seeds: Sequence[int] | int) -> list[int]:
-    seeds = [seeds] if isinstance(seeds, int) else list(seeds)
-    if not seeds or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in seeds):
-        raise ValidationError(f"compare: seeds must be non-negative integers, got {seeds!r}")
-    return [int(s) for s in dict.fromkeys(seeds)]
 
 
 def _default_inputs(rnn: Any) -> dict[str, float]:
@@ -179,8 +156,6 @@ def compare(
     from tqdm.auto import tqdm
 
     from .backend import NEF_BACKENDS, get_backend, run
-    from .compiler import compile
-    from .nef import nef
     from . import networks
 
     if isinstance(network, str) and not network.endswith(".npz"):
@@ -190,12 +165,12 @@ def compare(
     lif_options = dict(getattr(network, "lif_compile", {}) or {})
     # the method whose cells use (and are judged by) the entry's recommended compile
     rec_method = recommended.get("method", "sampled") if recommended is not None else None
-    backends, modes = _names(backends, "backends"), _names(neurons, "neurons")
-    seeds = _seeds(seeds)
+    backends, modes = _cell_names(backends, "backends", "compare"), _cell_names(neurons, "neurons", "compare")
+    seeds = _cell_seeds(seeds, "compare")
     if isinstance(source, ProgrammedRNN):
         methods = [source.method]
     else:
-        methods = _names(methods, "methods")
+        methods = _cell_names(methods, "methods", "compare")
         for m in methods:
             if m not in METHODS:
                 raise ValidationError(f"compare: method {m!r} is not one of {', '.join(METHODS)}")
@@ -208,7 +183,7 @@ def compare(
             for b in backends:
                 for n in modes:
                     # LIF-route cells run rate or LIF neurons whatever the mode's name (each once)
-                    n = "lif" if m in LIF_ROUTES and n != "rate" else n
+                    n = neurons_for(m, n)
                     if m == "nef" and b not in NEF_BACKENDS or m == "lif" and n == "lif" and n not in supported[b]:
                         continue
                     if (m, s, b, n) not in cells:
@@ -257,18 +232,10 @@ def compare(
                 start = time.perf_counter()
                 if isinstance(source, ProgrammedRNN):
                     rnn = source
-                elif method == "nef":
-                    rnn = nef(source(), n_neurons=n_neurons, seed=seed)
-                elif method == "lif":
-                    options = dict(lif_options)
-                    if n_neurons is not None:
-                        options["n_neurons"] = n_neurons
-                    rnn = compile(source(), method="sampled", activation="lif", seed=seed, **options)
                 else:
-                    options = {k: v for k, v in recommended.items() if k != "method"} if method == rec_method else {}
-                    if n_neurons is not None:
-                        options["n_neurons"] = n_neurons
-                    rnn = compile(source(), method=method, seed=seed, max_rate=max_rate, **options)
+                    options = ({k: v for k, v in recommended.items() if k != "method"} if method == rec_method
+                               else dict(lif_options) if method == "lif" else {})
+                    rnn = build_route(source(), method, seed, n_neurons=n_neurons, max_rate=max_rate, **options)
                 compile_s = time.perf_counter() - start
                 spans = _spans(rnn)
                 ref_backend = "nengo" if method == "nef" else "reference"
@@ -353,21 +320,6 @@ def _spans(rnn: Any) -> dict[str, float]:
 
     spans = {n: float(r[1] - r[0]) for n, r in output_ranges(rnn).items() if r is not None}
     return {n: w for n, w in spans.items() if w > 0}
-
-
-def _level_tol(method: str, mode: str) -> float:
-    """The logic-level tolerance of a cell: the paper's precision for its min-norm weights at rate
-    level, 2 % of the level for the pinned sampled fit at rate and under regular spikes, 5 % under
-    Poisson spikes and on the LIF routes, 0.03 otherwise (the min-norm weights under spikes)."""
-    if method == "taylor" and mode == "rate":
-        return LEVEL_TOL_RATE_TAYLOR
-    if method == "sampled" and mode in ("rate", "regular"):
-        return LEVEL_TOL_SAMPLED
-    if method == "sampled" and mode == "poisson":
-        return LEVEL_TOL_POISSON
-    if method in LIF_ROUTES:
-        return LEVEL_TOL_LIF
-    return LEVEL_TOL
 
 
 def _tolerance(score: Any) -> float | None:

@@ -40,7 +40,8 @@ from typing import Mapping
 
 import numpy as np
 
-from . import __version__
+from . import validation
+from ._version import __version__
 from .basis import MonomialBasis
 from .decompile import drive_code
 from .errors import CompileError, ValidationError
@@ -139,18 +140,15 @@ def compile(  # noqa: A001  (the public name the API promises)
         raise ValidationError(f"compile: activation {activation!r} is not 'tanh' or 'lif'")
     if activation == "lif" and method != "sampled":
         raise ValidationError("compile: activation='lif' needs method='sampled' (the taylor basis is tanh's)")
-    if not (isinstance(gamma, (int, float)) and math.isfinite(gamma) and gamma > 0):
-        raise ValidationError(f"compile: gamma must be a positive number, got {gamma!r}")
-    if input_scale is not None and not (math.isfinite(input_scale) and input_scale > 0):
-        raise ValidationError(f"compile: input_scale must be a positive number, got {input_scale!r}")
+    gamma = validation.number(gamma, "gamma", "compile", positive=True)
+    if input_scale is not None:
+        input_scale = validation.number(input_scale, "input_scale", "compile", positive=True)
     if spikes not in ("regular", "poisson"):
         raise ValidationError(f"compile: spikes {spikes!r} is not 'regular' or 'poisson'")
-    if not (math.isfinite(max_rate) and max_rate > 0):
-        raise ValidationError(f"compile: max_rate must be a positive number of Hz, got {max_rate!r}")
-    if noise is not None and not (math.isfinite(noise) and noise >= 0):
-        raise ValidationError(f"compile: noise must be a non-negative number, got {noise!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValidationError(f"compile: seed must be a non-negative integer, got {seed!r}")
+    max_rate = validation.number(max_rate, "max_rate", "compile", positive=True, unit="Hz")
+    if noise is not None:
+        noise = validation.number(noise, "noise", "compile", minimum=0.0)
+    seed = validation.seed(seed, "compile")
     flat = flatten(program)
     given = _given_reservoirs(reservoir, flat, activation, input_scale)
     start = time.perf_counter()
@@ -193,8 +191,7 @@ def _neurons_for(n_neurons, path: str, program: Program, method: str, degree: in
             K = len(MonomialBasis(len(program.variables), _taylor_degree(program, degree)))
             return max(30, 2 * K)
         return 100 * max(1, len(program.variables))
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValidationError(f"compile: n_neurons for part {path!r} must be a positive integer, got {n!r}")
+    n = validation.integer(n, f"n_neurons for part {path!r}", "compile", minimum=1)
     if n > 10_000_000:
         raise ValidationError(f"compile: n_neurons={n} for part {path!r} is too large")
     return int(n)
@@ -256,8 +253,8 @@ def _check_neurons_match(n_neurons, path: str, N: int) -> int:
 
 def _samples(N: int, n_samples: int | None) -> int:
     """Samples of the sampled fit: ``max(2048, 4 N)`` or ``n_samples``, rounded up to a power of two."""
-    if n_samples is not None and (isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer))):
-        raise ValidationError(f"compile: n_samples must be an integer, got {n_samples!r}")
+    if n_samples is not None:
+        n_samples = validation.integer(n_samples, "n_samples", "compile")
     S = int(n_samples) if n_samples is not None else max(2048, 4 * N)
     if S < 16:
         raise ValidationError(f"compile: n_samples must be at least 16, got {S}")
@@ -287,8 +284,7 @@ def _taylor_degree(program: Program, degree: int | None) -> int:
     need = program.degree
     if degree is None:
         return max(3, need)
-    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or not 1 <= degree <= 12:
-        raise ValidationError(f"compile: degree must be an integer in 1..12, got {degree!r}")
+    degree = validation.integer(degree, "degree", "compile", minimum=1, maximum=12)
     if degree < need:
         raise ValidationError(f"Program {program.name!r}: degree={degree} is below the program's degree {need}")
     return int(degree)

@@ -7,6 +7,7 @@ Each metric runs the network (on any backend) and returns a :class:`Score`.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 from dataclasses import dataclass, field
@@ -253,11 +254,33 @@ def _key(program: Program) -> str:
     return repr((program.name, sorted((k, str(v)) for k, v in program.derivatives.items()), sorted(program.initial.items())))
 
 
-@functools.lru_cache(maxsize=32)
+#: ODE attractors computed so far, keyed by the program's content (not its identity: an equal
+#: program built again hits the cache), least recently used first.
+_ODE_CACHE: "collections.OrderedDict[tuple, Any]" = collections.OrderedDict()
+_ODE_CACHE_SIZE = 32
+
+
+def _by_content(compute: Callable) -> Callable:
+    """Cache ``compute(key, program, *args)`` on ``(compute, key, *args)``; ``key`` is the program's content."""
+    @functools.wraps(compute)
+    def cached(key: str, program: Program, *args: Any) -> Any:
+        k = (compute.__name__, key, *args)
+        if k in _ODE_CACHE:
+            _ODE_CACHE.move_to_end(k)
+            return _ODE_CACHE[k]
+        value = _ODE_CACHE[k] = compute(key, program, *args)
+        while len(_ODE_CACHE) > _ODE_CACHE_SIZE:
+            _ODE_CACHE.popitem(last=False)
+        return value
+
+    return cached
+
+
+@_by_content
 def _truth(key: str, program: Program, duration: float, transient: float, sample: float,
            inputs: tuple) -> tuple[chaos.Statistics, np.ndarray, float]:
     """The program's own attractor: statistics over ``duration`` s after ``transient``, its sampled
-    cloud, and the Benettin exponent (cached per program; ``key`` identifies it)."""
+    cloud, and the Benettin exponent (cached by content; ``key`` identifies it)."""
     t = np.arange(1, int(round((duration + transient) / sample)) + 1) * sample
     tr = ode.integrate(program, t, inputs=dict(inputs), rtol=1e-9, atol=1e-12)
     keep = t > transient
@@ -267,7 +290,7 @@ def _truth(key: str, program: Program, duration: float, transient: float, sample
     return stats, np.stack([X[v] for v in program.states], 1), benettin
 
 
-@functools.lru_cache(maxsize=32)
+@_by_content
 def _long_cloud(key: str, program: Program, sample: float, inputs: tuple) -> np.ndarray:
     """The ODE's attractor over :data:`SPREAD_DURATION` s after 10 s (cached per program)."""
     t = np.arange(1, int(round((SPREAD_DURATION + 10.0) / sample)) + 1) * sample

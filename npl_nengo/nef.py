@@ -44,6 +44,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import ValidationError
+from . import validation
 from .program import Circuit, Flat, Program, flatten
 
 __all__ = ["NEFNetwork", "nef", "build_nef"]
@@ -168,22 +169,21 @@ def nef(
         n = n_neurons.get(part.path) if isinstance(n_neurons, Mapping) else n_neurons
         if n is None:
             n = 100 * max(1, len(part.program.variables))
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 10_000_000:
-            raise ValidationError(f"nef: n_neurons for part {part.path!r} must be a positive integer, got {n!r}")
-        sizes.append(int(n))
+        n = validation.integer(n, f"n_neurons for part {part.path!r}", "nef", minimum=1)
+        if n > 10_000_000:
+            raise ValidationError(f"nef: n_neurons={n} for part {part.path!r} is too large")
+        sizes.append(n)
     neuron_type = nengo.LIF() if neuron_type is None else neuron_type
     if not isinstance(neuron_type, nengo.neurons.NeuronType):
         raise ValidationError(f"nef: neuron_type must be a nengo neuron type such as nengo.LIF(), got {neuron_type!r}")
-    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
-        raise ValidationError(f"nef: tau must be a positive number of seconds, got {tau!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValidationError(f"nef: seed must be a non-negative integer, got {seed!r}")
+    tau = validation.number(tau, "tau", "nef", positive=True, unit="seconds")
+    seed = validation.seed(seed, "nef")
     solver = nengo.solvers.LstsqL2(reg=REG) if solver is None else solver
     if not isinstance(solver, nengo.solvers.Solver):
         raise ValidationError(f"nef: solver must be a nengo.solvers.Solver, got {solver!r}")
-    if isinstance(input_scale, bool) or not isinstance(input_scale, (int, float)) or not 0 < input_scale <= 1:
-        raise ValidationError(f"nef: input_scale must be a number in (0, 1], got {input_scale!r}")
-    if isinstance(level_points, bool) or not isinstance(level_points, (int, float)) or not 0 <= level_points < 1:
+    input_scale = validation.number(input_scale, "input_scale", "nef", positive=True, maximum=1.0)
+    level_points = validation.number(level_points, "level_points", "nef", minimum=0.0)
+    if level_points >= 1:
         raise ValidationError(f"nef: level_points must be a number in [0, 1), got {level_points!r}")
     return NEFNetwork(flat.name, program, tuple(sizes), neuron_type, float(tau), seed,
                       tuple(flat.inputs), tuple(flat.outputs), solver,

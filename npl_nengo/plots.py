@@ -1,4 +1,8 @@
-"""Figures of a comparison report (matplotlib, Agg): outputs, spike rasters, truth tables, attractors.
+"""Figures of a comparison report (matplotlib): outputs, spike rasters, truth tables, attractors.
+
+Figures are ``matplotlib.figure.Figure`` objects rendered straight to PNG: pyplot
+is never imported, so a user's matplotlib backend and open figures are left as
+they are.
 
 Each function draws the first seed's cells and returns the path it wrote, or
 ``None`` where the figure does not apply (no spiking cell, no truth table, ...).
@@ -12,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .report import write_atomic
+from .files import write_atomic
 
 if TYPE_CHECKING:
     from .report import Report
@@ -26,13 +30,12 @@ WINDOW = 20.0
 RASTER_UNITS, RASTER_SECONDS = 30, 0.1
 
 
-def _pyplot():
-    import matplotlib
+def subplots(nrows: int = 1, ncols: int = 1, figsize: tuple[float, float] | None = None, **kwargs):
+    """``(figure, axes)`` like ``pyplot.subplots``, on a free-standing ``Figure`` (no pyplot state)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def _save(fig, path: Path) -> Path:
@@ -40,7 +43,6 @@ def _save(fig, path: Path) -> Path:
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
-    _pyplot().close(fig)
     write_atomic(path, buf.getvalue())
     return path
 
@@ -48,7 +50,7 @@ def _save(fig, path: Path) -> Path:
 def _panels(n: int, width: float, height: float):
     """A figure with ``n`` small panels, up to four a row; returns it and the ``n`` axes."""
     cols = min(4, n)
-    fig, axes = _pyplot().subplots(-(-n // cols), cols, figsize=(width * cols, height * -(-n // cols)), squeeze=False)
+    fig, axes = subplots(-(-n // cols), cols, figsize=(width * cols, height * -(-n // cols)), squeeze=False)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     return fig, list(axes.flat)[:n]
@@ -65,13 +67,12 @@ def _label(key: tuple) -> str:
 
 def outputs(report: "Report", path: Path) -> Path | None:
     """Every output of every cell (first seed) over the rate reference (black, dashed)."""
-    plt = _pyplot()
     seed = _first_seed(report)
     methods = [m for m in report.settings["methods"] if any(k[0] == m and k[1] == seed for k in report.runs)]
     if not methods:
         return None
     names = list(next(iter(report.runs.values())).outputs)[:4]
-    fig, axes = plt.subplots(len(methods), len(names), figsize=(4.2 * len(names), 2.8 * len(methods)), squeeze=False)
+    fig, axes = subplots(len(methods), len(names), figsize=(4.2 * len(names), 2.8 * len(methods)), squeeze=False)
     for i, method in enumerate(methods):
         ref = report.references.get((method, seed))
         for j, name in enumerate(names):
@@ -118,7 +119,6 @@ def spike_raster(report: "Report", path: Path) -> Path | None:
 
 def truth_table(report: "Report", path: Path) -> Path | None:
     """Settled outputs per input pattern (rows) and cell (columns); wrong signs marked ✗."""
-    plt = _pyplot()
     seed = _first_seed(report)
     cells = [(k, s) for k, s in report.scores.items() if k[1] == seed and s is not None and s.metric == "truth_table"]
     if not cells:
@@ -138,8 +138,10 @@ def truth_table(report: "Report", path: Path) -> Path | None:
     # (cells, cases); a diverged run has no settled values: a grey row
     values = np.array([[row[o] for row in s.rows for o in outs] if s.rows else [np.nan] * len(labels)
                        for _, s in cells])
-    fig, ax = plt.subplots(figsize=(2.6 + 0.75 * len(labels), 1.0 + 0.3 * len(cells)))
-    cmap = plt.get_cmap("RdBu_r").copy()
+    import matplotlib
+
+    fig, ax = subplots(figsize=(2.6 + 0.75 * len(labels), 1.0 + 0.3 * len(cells)))
+    cmap = matplotlib.colormaps["RdBu_r"].copy()
     cmap.set_bad("0.8")
     ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=-0.15, vmax=0.15, aspect="auto")
     for (r, c), v in np.ndenumerate(values):
@@ -188,7 +190,6 @@ def report_figures(report: "Report", directory: Path) -> list[Path]:
 
 def sweep_figure(sweep: "SweepResult", path: Path) -> Path:
     """Median error (and truth-table accuracy, where there is one) against N, one line per method and panel."""
-    plt = _pyplot()
     import matplotlib.ticker
 
     summary = sweep.summary()
@@ -199,7 +200,7 @@ def sweep_figure(sweep: "SweepResult", path: Path) -> Path:
     panels += list(dict.fromkeys((g["backend"], g["mode"], None) for g in summary
                                  if not any(p[:2] == (g["backend"], g["mode"]) for p in panels)))
     has_acc = any(g["accuracy"] is not None for g in summary)
-    fig, axes = plt.subplots(2 if has_acc else 1, len(panels), figsize=(4.2 * len(panels), 3.3 * (1 + has_acc)),
+    fig, axes = subplots(2 if has_acc else 1, len(panels), figsize=(4.2 * len(panels), 3.3 * (1 + has_acc)),
                              squeeze=False)
     for j, (backend, mode, max_rate) in enumerate(panels):
         for method in dict.fromkeys(g["method"] for g in summary):

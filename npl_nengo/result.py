@@ -22,9 +22,9 @@ class UnknownOutput(ValidationError, KeyError):
 
 def check_sample_every(sample_every: object, where: str) -> int:
     """The ``sample_every`` option every backend takes: a positive integer."""
-    if isinstance(sample_every, bool) or not isinstance(sample_every, int) or sample_every < 1:
-        raise ValidationError(f"{where}: sample_every must be a positive integer, got {sample_every!r}")
-    return sample_every
+    from .validation import integer
+
+    return integer(sample_every, "sample_every", where, minimum=1)
 
 
 #: How far an output may leave its declared range, in widths of that range, before the run counts

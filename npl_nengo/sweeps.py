@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from .errors import BackendUnavailable, NplError, ValidationError
-from .report import jsonable, prepare_directory, write_atomic
+from . import validation
+from .cells import METHODS, level_tol
+from .files import jsonable, prepare_directory, write_atomic
 
 __all__ = ["sweep", "SweepResult"]
 
@@ -43,18 +45,11 @@ ROW_KEYS = ("network", "method", "N", "max_rate", "seed", "backend", "mode", "ne
 # -- tasks (run on the workers; module-level so that they pickle by reference) ----------------------
 def _compile_task(name: str, method: str, n: int, seed: int, max_rate: float) -> dict:
     from . import networks
-    from .compiler import compile
-    from .nef import nef
+    from .cells import build
 
     start = time.perf_counter()
     try:
-        program = networks.get(name).build()
-        if method == "nef":
-            rnn = nef(program, n_neurons=n, seed=seed)
-        elif method == "lif":
-            rnn = compile(program, n_neurons=n, method="sampled", activation="lif", seed=seed)
-        else:
-            rnn = compile(program, n_neurons=n, method=method, seed=seed, max_rate=max_rate)
+        rnn = build(networks.get(name).build(), method, seed, n_neurons=n, max_rate=max_rate)
         return {"rnn": rnn, "compile_s": time.perf_counter() - start, "message": ""}
     except NplError as exc:
         return {"rnn": None, "compile_s": time.perf_counter() - start, "message": f"compile: {exc}"}
@@ -80,8 +75,8 @@ def _run_task(compiled: dict, name: str, cell: dict, dt: float, tol: float | Non
     options: dict[str, Any] = {"dt": dt, "seed": cell["seed"]}
     if cell["neurons"] not in ("rate", "lif"):
         options["max_rate"] = cell["max_rate"]
-    if tol is not None and entry.level_tol:
-        options["tol"] = tol
+    if entry.level_tol:  # one tolerance policy with compare (npl_nengo.cells.level_tol) unless tol is given
+        options["tol"] = tol if tol is not None else level_tol(cell["method"], cell["neurons"])
     start = time.perf_counter()
     try:
         score = entry.metric(compiled["rnn"], backend=cell["backend"], neurons=cell["neurons"], **options)
@@ -114,7 +109,7 @@ class SweepResult:
         for r in self.rows:
             groups.setdefault((r["method"], r["backend"], r["mode"], r["max_rate"], r["N"]), []).append(r)
         out = []
-        order = {m: i for i, m in enumerate(("taylor", "sampled", "lif", "nef"))}  # the METHODS order
+        order = {m: i for i, m in enumerate(METHODS)}
         for (method, backend, mode, max_rate, n), rs in sorted(groups.items(), key=lambda kv: (
                 order.get(kv[0][0], 9), kv[0][1], kv[0][2], kv[0][3] or 0.0, kv[0][4])):
             errors = [r["error"] for r in rs if not math.isnan(r["error"])]  # a divergence counts, as inf
@@ -235,7 +230,7 @@ def sweep(
     backends: Sequence[str] | str = ("reference",),
     neurons: Sequence[str] | str = ("regular",),
     dt: float = 1e-3,
-    tol: float | None = 0.03,
+    tol: float | None = None,
     scheduler: Any = None,
     workers: int = 2,
     progress: bool = False,
@@ -258,7 +253,8 @@ def sweep(
     seeds, backends, neurons
         Compiler and run seeds, backends, neuron modes.
     tol
-        Level tolerance for truth tables and latches (default 0.03).
+        Level tolerance for truth tables and latches; default: each cell's,
+        as :func:`npl_nengo.compare` holds it (:func:`npl_nengo.cells.level_tol`).
     scheduler
         ``None``: a new LocalCluster of ``workers`` processes; an address
         (``"tcp://127.0.0.1:8786"``) or a :class:`distributed.Client`: that cluster.
@@ -267,15 +263,15 @@ def sweep(
     """
     from . import networks
     from .backend import NEF_BACKENDS, get_backend
-    from .comparison import LIF_ROUTES, METHODS, _names, _seeds
+    from .cells import LIF_ROUTES, names, neurons_for, seeds as _seeds
 
     if not isinstance(network, str):
         raise ValidationError(f"sweep: network must be a library name, got {type(network).__name__}")
     networks.get(network)  # an unknown name fails here, not on the workers
     sizes = _positive_list(n_neurons, "n_neurons", int)
     rates = _positive_list(max_rates, "max_rates", float)
-    methods, backends, modes, seeds = (_names(methods, "methods"), _names(backends, "backends"),
-                                       _names(neurons, "neurons"), _seeds(seeds))
+    methods, backends, modes, seeds = (names(methods, "methods", "sweep"), names(backends, "backends", "sweep"),
+                                       names(neurons, "neurons", "sweep"), _seeds(seeds, "sweep"))
     for m in methods:
         if m not in METHODS:
             raise ValidationError(f"sweep: method {m!r} is not one of {', '.join(METHODS)}")
@@ -284,8 +280,7 @@ def sweep(
         for mode in modes:
             if mode not in module.NEURONS:
                 raise ValidationError(f"sweep: backend {b!r} does not support neurons={mode!r}")
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValidationError(f"sweep: workers must be a positive integer, got {workers!r}")
+    workers = validation.integer(workers, "workers", "sweep", minimum=1)
     # the plan: compiles (sampled: one per noise budget) and the trials that use them
     compiles: list[tuple] = []
     trials: list[tuple[tuple, dict]] = []
@@ -304,7 +299,7 @@ def sweep(
                             if mode == "rate" and method == "taylor" and rate != rates[0]:
                                 continue  # a taylor rate run does not depend on the spike rate
                             # LIF routes: every spiking mode is LIF spikes, run once, where they run
-                            neurons = "lif" if method in LIF_ROUTES and mode != "rate" else mode
+                            neurons = neurons_for(method, mode)
                             if neurons in done or neurons == "lif" and "lif" not in get_backend(backend).NEURONS:
                                 continue
                             done.add(neurons)

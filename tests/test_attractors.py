@@ -155,3 +155,13 @@ def test_dram_switches_between_attractors():
     assert score.passed, (score.summary(), score.rows)
     assert [r["attractor"] for r in score.rows] == ["lorenz", "rossler", "lorenz"]
     assert all(r["on_attractor"] > 0.9 for r in score.rows)
+
+
+def test_attractor_truth_is_cached_by_content_not_identity():
+    from npl_nengo import metrics
+    from npl_nengo.networks import attractors
+
+    first = metrics.attractor_truth(attractors.lorenz(), duration=5.0)
+    assert attractors.lorenz() is not attractors.lorenz()
+    assert metrics.attractor_truth(attractors.lorenz(), duration=5.0) is first  # an equal program: no recompute
+    assert metrics.attractor_truth(attractors.lorenz(), duration=6.0) is not first

@@ -198,3 +198,24 @@ def test_bad_network():
         npl.compare("nope")
     with pytest.raises(ValidationError, match="got int"):
         npl.compare(3)
+
+
+def test_reports_leave_the_users_matplotlib_state_alone(tmp_path):
+    """Figures are free-standing: no pyplot import, no backend switch, the user's figures stay open."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys, matplotlib
+matplotlib.use("svg")
+import npl_nengo as npl
+from npl_nengo.cli import main
+report = npl.compare("nand", backends=["reference"], neurons=["rate"], methods=["sampled"])
+report.save({str(tmp_path / 'report')!r})
+assert main(["run", "nand", "--duration", "0.2", "--plot", {str(tmp_path / 'run.png')!r}]) == 0
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+assert "matplotlib.pyplot" not in sys.modules
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "report" / "outputs.png").stat().st_size > 1000 and (tmp_path / "run.png").exists()

@@ -127,3 +127,20 @@ def test_compile_argument_errors(nand_program):
         npl.compile(nand_program, degree=2)
     with pytest.raises(npl.ValidationError, match="expected a Program or Circuit"):
         npl.compile("nand")
+
+
+def test_numpy_numbers_are_accepted_wherever_python_ones_are(nand_program):
+    """One set of checks (npl_nengo.validation): numpy integers and floats pass everywhere, bools never."""
+    rnn = npl.compile(nand_program, method="sampled", seed=np.int64(1), n_neurons=np.int32(60),
+                      gamma=np.float32(30.0), max_rate=np.float64(1000.0))
+    res = npl.run(rnn, {"s1": 0.1, "s2": 0.1}, np.float64(0.05), dt=np.float32(1e-3), seed=np.int64(2),
+                  sample_every=np.int64(5))
+    assert res.seed == 2 and len(res.t) == 10
+    spec = npl.nef(nand_program, n_neurons=np.int64(50), seed=np.int64(1), tau=np.float64(0.1))
+    assert spec.seed == 1 and isinstance(spec.seed, int)
+    for call, match in [(lambda: npl.run(rnn, {}, 0.1, seed=True), "run: seed must be a non-negative integer"),
+                        (lambda: npl.nef(nand_program, seed=np.int64(-1)), "nef: seed must be a non-negative integer"),
+                        (lambda: npl.compile(nand_program, gamma=np.nan), "compile: gamma must be a positive number"),
+                        (lambda: npl.run(rnn, {}, float("inf")), "run: duration must be a positive number of seconds")]:
+        with pytest.raises(npl.ValidationError, match=match):
+            call()
