@@ -46,8 +46,9 @@ import nengo
 import numpy as np
 
 from ..errors import ValidationError
-from ..nef import NEFNetwork, build_nef
 from ..inputs import Inputs
+from ..nef import INPUT_SYNAPSE, OUTPUT_SYNAPSE, NEFNetwork, _eval_points, _half_widths, _rate_type, nef
+from ..program import Circuit, Program
 from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
@@ -55,7 +56,7 @@ NAME = "nengo"
 NEURONS = ("rate", "regular", "poisson", "stochastic", "lif")
 SYNAPSES = ("zoh", "euler")
 
-__all__ = ["NAME", "NEURONS", "SYNAPSES", "build", "neuron_type", "run", "InitialFilter"]
+__all__ = ["NAME", "NEURONS", "SYNAPSES", "build", "build_nef", "to_nengo", "neuron_type", "run", "InitialFilter"]
 
 
 class InitialFilter(nengo.LinearFilter):
@@ -373,3 +374,192 @@ def run(
               "max_rate": max_rate if spiking else None, "interrupted": interrupted,
               "steps": len(t) * sample_every, "n_neurons": n_total},
     )
+
+
+# -- the NEF route and to_nengo (nengo objects, so they live with the Nengo backend) ----------------
+def build_nef(
+    spec: NEFNetwork,
+    inputs: Mapping[str, Any] | None = None,
+    neurons: str = "lif",
+    dt: float = 1e-3,
+    label: str | None = None,
+    add_to_container: bool | None = None,
+    delay: float = 0.0,
+):
+    """Build the ``nengo.Network`` of an :class:`NEFNetwork`.
+
+    ``net.inputs`` / ``net.outputs`` are passthrough Nodes named after the
+    inputs and outputs, ``net.parts`` maps each part path to its ensemble,
+    ``net.output_connections`` maps each output to its decoded connection.
+    ``inputs`` adds a source Node per given input (a slider in the GUI);
+    ``neurons="rate"`` uses the rate counterpart of the neuron type.
+    """
+    flat = spec.flat
+    ntype = spec.neuron_type if neurons != "rate" else _rate_type(spec.neuron_type)
+    inputs = dict(inputs or {})
+    unknown = [k for k in inputs if k not in spec.input_names]
+    if unknown:
+        raise ValidationError(f"nef: {unknown[0]!r} is not an input of {spec.name!r} (inputs: {list(spec.input_names) or 'none'})")
+    tau_d = dt / -math.expm1(-dt / spec.tau)  # discrete-time principle 3
+    net = nengo.Network(label=label or f"{spec.name} (NEF)", seed=spec.seed, add_to_container=add_to_container)
+    rng = np.random.RandomState(spec.seed)  # evaluation points, part by part
+    with net:
+        net.parts = {}
+        halves = []  # value = ensemble coordinate * halves[p] (per variable)
+        for part, n in zip(flat.parts, spec.part_neurons):
+            prog = part.program
+            D = len(prog.variables)
+            n_s = len(prog.states)
+            ranges = list(prog.variable_ranges().values())
+            half = _half_widths(ranges)
+            half[n_s:] /= spec.input_scale
+            halves.append(half)
+            if D:
+                eval_points = _eval_points(rng, max(1000, 500 * D), ranges, half, n_s, spec.level_points)
+            else:
+                eval_points = nengo.dists.Uniform(-1.0, 1.0)
+            ens = nengo.Ensemble(
+                n, max(D, 1), neuron_type=ntype, radius=1.0, eval_points=eval_points,
+                label=f"{part.path} ({', '.join(prog.variables)})",
+            )
+            net.parts[part.path] = ens
+            if n_s:
+                hs = half[:n_s]
+
+                def recurrent(z, prog=prog, half=half, hs=hs):
+                    x = z * half
+                    values = {v: x[j] for j, v in enumerate(prog.variables)}
+                    f = np.array([prog.evaluate(s, values) for s in prog.states], dtype=float)
+                    return (x[: len(hs)] + tau_d * f) / hs
+
+                nengo.Connection(ens, ens[:n_s], function=recurrent, synapse=spec.tau, solver=spec.solver)
+                x0 = np.array([prog.initial.get(s, 0.0) for s in prog.states], dtype=float) / hs
+                if np.any(x0):
+                    # One step through the recurrent synapse moves the state by exactly x0.
+                    kick = nengo.Node(lambda t, x0=x0: x0 * tau_d / dt if t < 1.5 * dt else 0.0 * x0,
+                                      label=f"{part.path} initial state")
+                    nengo.Connection(kick, ens[:n_s], synapse=spec.tau)
+
+        def dim(p: int, var: str) -> int:
+            return flat.parts[p].program.variables.index(var)
+
+        def decode(p: int, var: str):
+            prog, half = flat.parts[p].program, halves[p]
+            if var in prog.states:
+                j = dim(p, var)
+                return lambda z, j=j, h=half[j]: z[j] * h
+            return lambda z, prog=prog, half=half, var=var: float(
+                prog.evaluate(var, {v: (z * half)[j] for j, v in enumerate(prog.variables)}))
+
+        for (q, var), (p, src) in flat.wires.items():
+            j = dim(q, var)
+            nengo.Connection(net.parts[flat.parts[p].path], net.parts[flat.parts[q].path][j],
+                             function=decode(p, src), transform=1.0 / halves[q][j], synapse=INPUT_SYNAPSE,
+                             solver=spec.solver)
+        net.inputs, net.sources = {}, {}
+        for name, targets in flat.inputs.items():
+            node = nengo.Node(size_in=1, label=name)
+            net.inputs[name] = node
+            for q, var in targets:
+                j = dim(q, var)
+                nengo.Connection(node, net.parts[flat.parts[q].path][j], transform=1.0 / halves[q][j],
+                                 synapse=INPUT_SYNAPSE)
+            if name in inputs:
+                src = nengo.Node(_source(inputs[name], dt, delay), label=f"{name} (slider)")
+                nengo.Connection(src, node, synapse=None)
+                net.sources[name] = src
+        net.outputs, net.output_connections = {}, {}
+        for name, (p, var) in flat.outputs.items():
+            node = nengo.Node(size_in=1, label=name)
+            net.outputs[name] = node
+            net.output_connections[name] = nengo.Connection(
+                net.parts[flat.parts[p].path], node, function=decode(p, var), synapse=OUTPUT_SYNAPSE,
+                solver=spec.solver)
+    return net
+
+
+def to_nengo(
+    network: Program | Circuit | ProgrammedRNN | NEFNetwork,
+    method: str | None = None,
+    n_neurons: int | Mapping[str, int] | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    neurons: str | None = None,
+    neuron_type: Any = None,
+    synapse: str = "zoh",
+    dt: float = 1e-3,
+    max_rate: float = 1000.0,
+    seed: int = 0,
+    label: str | None = None,
+    add_to_container: bool | None = None,
+    **compile_options: Any,
+):
+    """Build a ``nengo.Network`` a user can simulate or include in a model.
+
+    Parameters
+    ----------
+    network
+        A :class:`ProgrammedRNN` (its neuron-level network), an
+        :class:`~npl_nengo.nef.NEFNetwork`, or a Program/Circuit, which is
+        compiled with ``method``.
+    method
+        For a Program/Circuit: ``"nef"`` (NEF ensembles, the default),
+        ``"taylor"`` or ``"sampled"`` (compile, then the neuron-level network).
+    n_neurons
+        Neurons per part (compiler or NEF ensembles).
+    inputs
+        ``{input name: value}``: a source Node per input (a slider in the Nengo
+        GUI); inputs left out are open passthrough Nodes (``net.inputs``) to
+        connect from your own model.
+    neurons
+        Neuron level: ``"rate"`` (default), ``"regular"``, ``"poisson"``,
+        ``"stochastic"``, ``"lif"``.  NEF: ``"lif"`` (default: ``neuron_type``
+        as given) or ``"rate"`` (its rate counterpart, e.g. ``nengo.LIFRate``).
+    neuron_type
+        NEF route: the ensembles' nengo neuron type (default ``nengo.LIF()``).
+    synapse, dt, max_rate
+        Neuron level: the loop synapse (``"zoh"`` or ``"euler"``), the time
+        step the network will be simulated with, the spike rate at tanh = 1.
+    seed
+        Seed of the compiler / ensembles and of the network.
+    add_to_container
+        As for ``nengo.Network``: inside a ``with model:`` block the network is
+        added to ``model`` (the default).
+    **compile_options
+        Passed to :func:`npl_nengo.compile` (e.g. ``gamma``, ``activation``).
+
+    Returns
+    -------
+    nengo.Network
+        With ``net.inputs`` and ``net.outputs`` (``{name: passthrough Node}``)
+        and ``net.output_connections``; neuron level also ``net.ensemble``,
+        NEF ``net.parts`` ({part path: Ensemble}).
+
+    Examples
+    --------
+    >>> import nengo, npl_nengo
+    >>> from npl_nengo import networks
+    >>> with nengo.Network() as model:                      # doctest: +SKIP
+    ...     gate = npl_nengo.to_nengo(networks.get("nand").build(), method="nef")
+    ...     a = nengo.Node(0.1); b = nengo.Node(-0.1)
+    ...     nengo.Connection(a, gate.inputs["s1"]); nengo.Connection(b, gate.inputs["s2"])
+    ...     p = nengo.Probe(gate.outputs["o"], synapse=0.01)
+    """
+    if isinstance(network, (Program, Circuit)):
+        method = "nef" if method is None else method
+        if method == "nef":
+            network = nef(network, n_neurons=n_neurons, neuron_type=neuron_type, seed=seed)
+        elif method in ("taylor", "sampled"):
+            from ..compiler import compile
+
+            network = compile(network, n_neurons=n_neurons, method=method, seed=seed, **compile_options)
+        else:
+            raise ValidationError(f"to_nengo: method {method!r} is not 'nef', 'taylor' or 'sampled'")
+    elif method is not None:
+        raise ValidationError(f"to_nengo: method={method!r} applies to a Program or Circuit, not a {type(network).__name__}")
+    if isinstance(network, NEFNetwork):
+        return build_nef(network, inputs, neurons=neurons or "lif", dt=dt, label=label,
+                         add_to_container=add_to_container)
+    if isinstance(network, ProgrammedRNN):
+        return build(network, inputs, neurons=neurons or "rate", synapse=synapse, dt=dt, max_rate=max_rate, seed=seed,
+                     label=label, add_to_container=add_to_container)
+    raise ValidationError(f"to_nengo: expected a Program, Circuit, ProgrammedRNN or NEFNetwork, got {type(network).__name__}")

@@ -1,7 +1,7 @@
 """The NengoDL backend: the nengo backend's network on ``nengo_dl.Simulator``.
 
 No second copy of network code: the network is :func:`npl_nengo.backends.nengo.build`
-(or the NEF route's :func:`~npl_nengo.nef.build_nef`), simulated by TensorFlow.
+(or the NEF route's :func:`~npl_nengo.backends.nengo.build_nef`), simulated by TensorFlow.
 
 * **Batches.** ``inputs`` may be a list of input dicts: every trial runs in
   one call through NengoDL's minibatch dimension (each input's source Node is
@@ -34,10 +34,11 @@ import numpy as np
 
 from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
-from ..nef import NEFNetwork, build_nef
+from ..nef import NEFNetwork
 from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 from . import nengo as nengo_backend
+from .nengo import build_nef
 
 FIX = ("pip install 'nengo-dl==3.6.0' 'tensorflow==2.12.1' 'numpy==1.23.5' 'jax==0.4.13' 'jaxlib==0.4.13' "
        "(or: pip install -e '.[dl]'); NengoDL 3.6 imports only with TensorFlow 2.12.x, and an unpinned "

@@ -18,6 +18,7 @@ about 4.4 s on one core, so the page keeps up with real time.
 
 import nengo
 
+from npl_nengo import pong_app
 from npl_nengo.networks import pong
 
 try:  # nengo_gui's views of the arena; without nengo_gui the script still defines `model`
@@ -56,8 +57,8 @@ def _placed(kind, obj, **place):
 
 
 rnn = pong.compiled()  # cached: nengo_gui runs this script more than once
-model = pong.nengo_model(rnn, paddle="slider", label="pong")
-arena = pong.add_arena_view(model)
+model = pong_app.nengo_model(rnn, paddle="slider", label="pong")
+arena = pong_app.add_arena_view(model)
 with model:
     ball = nengo.Node(size_in=2, label="ball")
     nengo.Connection(model.outputs["ball_x"], ball[0], synapse=None)

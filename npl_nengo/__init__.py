@@ -17,7 +17,6 @@ from .inputs import protocol
 from .result import Result
 from .backend import run
 from .nef import NEFNetwork, nef
-from .nengo_net import to_nengo
 from .rate_reference import RateReference, rate_reference
 from .report import Report
 from .comparison import compare
@@ -51,3 +50,13 @@ __all__ = [
     "BackendUnavailable",
     "SimulationError",
 ]
+
+
+def __getattr__(name: str):
+    """``to_nengo`` lives with the Nengo backend; imported on first use, so ``import npl_nengo``
+    does not import nengo."""
+    if name == "to_nengo":
+        from .backends.nengo import to_nengo
+
+        return to_nengo
+    raise AttributeError(f"module 'npl_nengo' has no attribute {name!r}")

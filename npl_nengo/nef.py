@@ -37,7 +37,6 @@ they were 0.016-0.057 off at 150-200 neurons.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -47,7 +46,7 @@ from .errors import ValidationError
 from . import validation
 from .program import Circuit, Flat, Program, flatten
 
-__all__ = ["NEFNetwork", "nef", "build_nef"]
+__all__ = ["NEFNetwork", "nef"]
 
 #: Synapse (s) of inputs and wires into an ensemble's input dimensions.
 INPUT_SYNAPSE = 0.005
@@ -225,108 +224,3 @@ def _eval_points(rng: np.random.RandomState, n: int, ranges, scale: np.ndarray, 
     ends = rng.randint(0, 2, size=(n_level, D - n_states))
     points[:n_level, n_states:] = np.where(ends == 1, r[n_states:, 1], r[n_states:, 0])
     return points / scale
-
-
-def build_nef(
-    spec: NEFNetwork,
-    inputs: Mapping[str, Any] | None = None,
-    neurons: str = "lif",
-    dt: float = 1e-3,
-    label: str | None = None,
-    add_to_container: bool | None = None,
-    delay: float = 0.0,
-):
-    """Build the ``nengo.Network`` of an :class:`NEFNetwork`.
-
-    ``net.inputs`` / ``net.outputs`` are passthrough Nodes named after the
-    inputs and outputs, ``net.parts`` maps each part path to its ensemble,
-    ``net.output_connections`` maps each output to its decoded connection.
-    ``inputs`` adds a source Node per given input (a slider in the GUI);
-    ``neurons="rate"`` uses the rate counterpart of the neuron type.
-    """
-    import nengo
-
-    from .backends.nengo import _source
-
-    flat = spec.flat
-    ntype = spec.neuron_type if neurons != "rate" else _rate_type(spec.neuron_type)
-    inputs = dict(inputs or {})
-    unknown = [k for k in inputs if k not in spec.input_names]
-    if unknown:
-        raise ValidationError(f"nef: {unknown[0]!r} is not an input of {spec.name!r} (inputs: {list(spec.input_names) or 'none'})")
-    tau_d = dt / -math.expm1(-dt / spec.tau)  # discrete-time principle 3
-    net = nengo.Network(label=label or f"{spec.name} (NEF)", seed=spec.seed, add_to_container=add_to_container)
-    rng = np.random.RandomState(spec.seed)  # evaluation points, part by part
-    with net:
-        net.parts = {}
-        halves = []  # value = ensemble coordinate * halves[p] (per variable)
-        for part, n in zip(flat.parts, spec.part_neurons):
-            prog = part.program
-            D = len(prog.variables)
-            n_s = len(prog.states)
-            ranges = list(prog.variable_ranges().values())
-            half = _half_widths(ranges)
-            half[n_s:] /= spec.input_scale
-            halves.append(half)
-            if D:
-                eval_points = _eval_points(rng, max(1000, 500 * D), ranges, half, n_s, spec.level_points)
-            else:
-                eval_points = nengo.dists.Uniform(-1.0, 1.0)
-            ens = nengo.Ensemble(
-                n, max(D, 1), neuron_type=ntype, radius=1.0, eval_points=eval_points,
-                label=f"{part.path} ({', '.join(prog.variables)})",
-            )
-            net.parts[part.path] = ens
-            if n_s:
-                hs = half[:n_s]
-
-                def recurrent(z, prog=prog, half=half, hs=hs):
-                    x = z * half
-                    values = {v: x[j] for j, v in enumerate(prog.variables)}
-                    f = np.array([prog.evaluate(s, values) for s in prog.states], dtype=float)
-                    return (x[: len(hs)] + tau_d * f) / hs
-
-                nengo.Connection(ens, ens[:n_s], function=recurrent, synapse=spec.tau, solver=spec.solver)
-                x0 = np.array([prog.initial.get(s, 0.0) for s in prog.states], dtype=float) / hs
-                if np.any(x0):
-                    # One step through the recurrent synapse moves the state by exactly x0.
-                    kick = nengo.Node(lambda t, x0=x0: x0 * tau_d / dt if t < 1.5 * dt else 0.0 * x0,
-                                      label=f"{part.path} initial state")
-                    nengo.Connection(kick, ens[:n_s], synapse=spec.tau)
-
-        def dim(p: int, var: str) -> int:
-            return flat.parts[p].program.variables.index(var)
-
-        def decode(p: int, var: str):
-            prog, half = flat.parts[p].program, halves[p]
-            if var in prog.states:
-                j = dim(p, var)
-                return lambda z, j=j, h=half[j]: z[j] * h
-            return lambda z, prog=prog, half=half, var=var: float(
-                prog.evaluate(var, {v: (z * half)[j] for j, v in enumerate(prog.variables)}))
-
-        for (q, var), (p, src) in flat.wires.items():
-            j = dim(q, var)
-            nengo.Connection(net.parts[flat.parts[p].path], net.parts[flat.parts[q].path][j],
-                             function=decode(p, src), transform=1.0 / halves[q][j], synapse=INPUT_SYNAPSE,
-                             solver=spec.solver)
-        net.inputs, net.sources = {}, {}
-        for name, targets in flat.inputs.items():
-            node = nengo.Node(size_in=1, label=name)
-            net.inputs[name] = node
-            for q, var in targets:
-                j = dim(q, var)
-                nengo.Connection(node, net.parts[flat.parts[q].path][j], transform=1.0 / halves[q][j],
-                                 synapse=INPUT_SYNAPSE)
-            if name in inputs:
-                src = nengo.Node(_source(inputs[name], dt, delay), label=f"{name} (slider)")
-                nengo.Connection(src, node, synapse=None)
-                net.sources[name] = src
-        net.outputs, net.output_connections = {}, {}
-        for name, (p, var) in flat.outputs.items():
-            node = nengo.Node(size_in=1, label=name)
-            net.outputs[name] = node
-            net.output_connections[name] = nengo.Connection(
-                net.parts[flat.parts[p].path], node, function=decode(p, var), synapse=OUTPUT_SYNAPSE,
-                solver=spec.solver)
-    return net

@@ -16,7 +16,7 @@ import pytest
 import sympy
 
 import npl_nengo as npl
-from npl_nengo import gui
+from npl_nengo import gui, pong_app
 from npl_nengo.errors import ValidationError
 from npl_nengo.networks import logic, pong
 
@@ -139,7 +139,7 @@ def test_metric_can_fail():
 def test_closed_loop_on_nengo_follower_reads_the_ball(rnn):
     """A scripted paddle that follows the ball (a Node reading the network's ball_x)
     keeps the ball bouncing off walls and paddle for 10 simulated seconds."""
-    result = pong.closed_loop(rnn, duration=10.0)
+    result = pong_app.closed_loop(rnn, duration=10.0)
     b = pong.bounces(result)
     c = b["counts"]
     assert b["inside"] and c["floor"] == 0 and c["spurious"] == 0
@@ -155,25 +155,25 @@ def test_closed_loop_on_nengo_follower_reads_the_ball(rnn):
 def test_nengo_model_paddle_modes(rnn):
     import nengo
 
-    slider = pong.nengo_model(rnn, paddle="slider")
+    slider = pong_app.nengo_model(rnn, paddle="slider")
     assert slider.paddle.label == "paddle (slider)" and slider.paddle.output == 0.0 and slider.player is None
-    open_net = pong.nengo_model(rnn, paddle="open")
+    open_net = pong_app.nengo_model(rnn, paddle="open")
     assert open_net.paddle is open_net.inputs["paddle"]
-    node = pong.add_arena_view(slider)
+    node = pong_app.add_arena_view(slider)
     assert node.size_out == 3 and "<svg" in node.output._nengo_html_
     with pytest.raises(ValidationError, match="paddle must be"):
-        pong.nengo_model(rnn, paddle="mouse")
+        pong_app.nengo_model(rnn, paddle="mouse")
     with pytest.raises(ValidationError, match="compiled from"):
-        pong.nengo_model(npl.compile(logic.gate("nand"), n_neurons=30))
+        pong_app.nengo_model(npl.compile(logic.gate("nand"), n_neurons=30))
     assert isinstance(slider, nengo.Network)
 
 
 def test_arena_svg_draws_ball_and_paddle():
-    svg = pong.arena_svg(0.05, -0.02, 0.08)
+    svg = pong_app.arena_svg(0.05, -0.02, 0.08)
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert 'cx="150.0" cy="120.0"' in svg  # the ball at (0.05, -0.02) in a 200-pixel box
     assert 'x1="160.0"' in svg and 'x2="200.0"' in svg  # the paddle's bar, 0.04 wide around 0.08
-    assert 'cx="0.0"' in pong.arena_svg(-5.0, float("nan"), 0.0)  # clipped, never non-finite
+    assert 'cx="0.0"' in pong_app.arena_svg(-5.0, float("nan"), 0.0)  # clipped, never non-finite
 
 
 def test_validation():
