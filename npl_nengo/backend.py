@@ -14,6 +14,7 @@ ProgrammedRNN it receives; it never re-solves weights.
 from __future__ import annotations
 
 import importlib
+import inspect
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -134,8 +135,29 @@ def output_ranges(rnn: "ProgrammedRNN | NEFNetwork") -> dict[str, tuple[float, f
     return dict(rnn.flat.output_ranges)  # an NEF network: its program's ranges
 
 
+def backend_options(name: str) -> tuple[str, ...]:
+    """The run options a backend declares: the keyword parameters of its ``run`` beyond the common ones.
+
+    A backend's contract is its module: ``NAME``, ``NEURONS`` (the neuron modes
+    it runs), optionally ``BATCHES`` (it runs a batch of trials at once), and
+    ``run(rnn, inputs, duration, neurons, dt, seed, **declared options)``.
+    """
+    params = inspect.signature(get_backend(name).run).parameters
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p for p, v in params.items() if p not in _COMMON and v.kind in named)
+
+
+#: Parameters every backend's ``run`` takes (``npl_nengo.run`` passes them itself).
+_COMMON = ("rnn", "inputs", "duration", "neurons", "dt", "seed")
+
+
 def _run(rnn, inputs, duration, backend, neurons, dt, seed, options) -> Result:
     module = get_backend(backend)
+    declared = backend_options(backend)
+    unknown = [k for k in options if k not in declared]
+    if unknown:
+        raise ValidationError(f"run: backend {backend!r} has no option {unknown[0]!r} "
+                              f"(its options: {', '.join(declared)})")
     if neurons not in module.NEURONS:
         raise ValidationError(
             f"run: backend {backend!r} does not support neurons={neurons!r} (supported: {', '.join(module.NEURONS)})"

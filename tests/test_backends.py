@@ -38,3 +38,14 @@ def test_divergence_is_reported_with_output_time_and_trial():
     with pytest.raises(npl.SimulationError, match=r"t=0.002 s \(trial 1\)"):
         check_finite({"o": np.array([[0.0, 1, 2, 3], [0, np.inf, 1, 1]])}, t, "nengo_dl", "nand")
     check_finite({"o": np.zeros(4)}, t, "brian2", "nand")  # finite: no error
+
+
+@pytest.mark.parametrize("backend, option", [("reference", "synapse"), ("nengo", "integrator"),
+                                             ("brian2", "dtype")])
+def test_an_option_a_backend_does_not_declare_is_named(backend, option, nand):
+    pytest.importorskip(backend if backend != "reference" else "numpy")
+    from npl_nengo.backend import backend_options
+
+    with pytest.raises(npl.ValidationError, match=rf"backend '{backend}' has no option '{option}' \(its options: .*max_rate"):
+        npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.01, backend=backend, **{option: "x"})
+    assert option not in backend_options(backend) and "initial" in backend_options(backend)
