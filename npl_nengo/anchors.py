@@ -64,7 +64,7 @@ def fixed_points(program: Program, starts: int | None = None, seed: int = 0) -> 
         found: list[np.ndarray] = []
         for x0 in x0s:
             with np.errstate(all="ignore"):
-                sol = scipy.optimize.root(lambda x: f(x, u), x0, jac=lambda x: J(x, u), method="hybr")
+                sol = scipy.optimize.root(lambda x, u=u: f(x, u), x0, jac=lambda x, u=u: J(x, u), method="hybr")
             x = sol.x
             if not (sol.success and np.all(np.isfinite(x))):
                 continue

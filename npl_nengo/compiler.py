@@ -309,7 +309,7 @@ def _fit_taylor(program: Program, N: int, ss, gamma: float, degree: int | None, 
         B, r_star = given
     d = np.arctanh(r_star)
     R = drive_code(B, d, basis)  # (N, K)
-    O = np.zeros((len(program.outputs), len(basis)))
+    O = np.zeros((len(program.outputs), len(basis)))  # noqa: E741  (the paper's name for the source)
     for i, out in enumerate(program.outputs):
         coeffs = program.coefficients(out, basis)
         if out in program.derivatives:
