@@ -235,7 +235,9 @@ def compare(
                 else:
                     options = ({k: v for k, v in recommended.items() if k != "method"} if method == rec_method
                                else dict(lif_options) if method == "lif" else {})
-                    rnn = build_route(source(), method, seed, n_neurons=n_neurons, max_rate=max_rate, **options)
+                    if n_neurons is not None:  # the caller's size overrides the entry's
+                        options["n_neurons"] = n_neurons
+                    rnn = build_route(source(), method, seed, max_rate=max_rate, **options)
                 compile_s = time.perf_counter() - start
                 spans = _spans(rnn)
                 ref_backend = "nengo" if method == "nef" else "reference"

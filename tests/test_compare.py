@@ -219,3 +219,12 @@ assert "matplotlib.pyplot" not in sys.modules
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "report" / "outputs.png").stat().st_size > 1000 and (tmp_path / "run.png").exists()
+
+
+def test_entries_whose_compile_names_a_size_compare_at_that_size_or_the_callers():
+    """guest_rnn's recommended and LIF compiles both give n_neurons; compare uses them, or n_neurons= instead."""
+    report = npl.compare("guest_rnn", backends=["reference"], neurons=["rate"], methods=["sampled", "lif"])
+    assert {(r["method"], r["N"]) for r in report.rows} == {("sampled", 600), ("lif", 600)}
+    assert all(r["result"] == "PASS" for r in report.rows), report.rows
+    sized = npl.compare("guest_rnn", backends=["reference"], neurons=["rate"], methods=["sampled"], n_neurons=400)
+    assert [r["N"] for r in sized.rows] == [400]
