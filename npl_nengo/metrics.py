@@ -394,7 +394,7 @@ def attractor(
              "high_true": truth.high[i]} for i, v in enumerate(program.states)]
     decisive = max(judged, key=lambda k: judged[k] / tol[k] if np.isfinite(judged[k]) else np.inf)
     details = {**{f"{k}_error": v for k, v in diffs.items()}, "lyapunov": stats.lyapunov,
-               "decided_by": f"{decisive} error {diffs[decisive]:.3g} (tol {tol[decisive]:g})",
+               "decided_by": f"{decisive} error {diffs[decisive]:.3g} (tol {tol[decisive]:.3g})",
                "lyapunov_true_same_estimator": truth.lyapunov, "lyapunov_true_benettin": benettin, "size": size,
                "mean_tol": tol["mean"]}
     return Score("attractor", bool(passed), float(max(judged.values())), rows, details, result)
