@@ -1,5 +1,5 @@
 """Simulator backends (installed as ``npl_nengo.backends``).
 
 One module per simulator; each is imported only when used (see
-:mod:`npl_nengo.backend`).
+:mod:`npl_nengo.registry`, which lists them).
 """

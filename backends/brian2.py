@@ -45,10 +45,11 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 
+from .. import validation
 from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
 from ..result import Result, check_finite, check_sample_every, spike_units
@@ -71,7 +72,7 @@ METHODS = ("exponential_euler", "euler")
 _LIF_STEP = "ref = ref - dt\nv = clip(v - (J - v) * (exp(-clip(dt - ref, 0*second, dt) / tau_rc) - 1), 0, inf)"
 _LIF_RESET = "ref = tau_ref + dt + tau_rc * log(1 - (v - 1) / (J - 1))\nv = 0"
 
-__all__ = ["NAME", "NEURONS", "TARGETS", "METHODS", "build", "run"]
+__all__ = ["NAME", "NEURONS", "TARGETS", "METHODS", "build", "run", "to_brian2"]
 
 _TANH_RATE = "a = tanh(J) : 1"
 # nengo's LIFRate written for Brian2: 0 below threshold, clip keeps log() finite there.
@@ -108,8 +109,7 @@ def _check_mode(rnn: ProgrammedRNN, neurons: str, method: str, max_rate: float, 
     if rnn.activation == "lif" and neurons not in ("rate", "lif"):
         raise ValidationError(f"brian2: a LIF network runs with neurons='rate' or 'lif', not {neurons!r}")
     if neurons in ("regular", "poisson"):
-        if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
-            raise ValidationError(f"brian2: max_rate must be a positive number of Hz, got {max_rate!r}")
+        max_rate = validation.number(max_rate, "max_rate", "brian2", positive=True, unit="Hz")
         if max_rate * dt > 1.0 + 1e-12:
             raise ValidationError(f"brian2: max_rate * dt = {max_rate * dt:g} > 1: a Brian2 neuron spikes at most "
                                   f"once per step; use dt <= {1.0 / max_rate:g} s")
@@ -163,7 +163,7 @@ def build(
     s0 = W @ np.asarray(r0)
     pre, post = np.nonzero(W.T)  # only the non-zero weights: circuits are block-sparse
     if neurons == "rate":
-        signals = b2.NeuronGroup(k + n_out, "s : 1", name="signals*", namespace=namespace)
+        signals = b2.NeuronGroup(k + n_out, "s : 1", name="signals*", namespace=namespace, dt=dt * b2.second)
         decode = b2.Synapses(units, signals, "w : 1 (constant)\ns_post = w * r_pre : 1 (summed)", name="decode*",
                              namespace=namespace, dt=dt * b2.second)
     else:
@@ -215,6 +215,51 @@ def build(
     return b2.Network(*objects), parts
 
 
+def to_brian2(
+    rnn: ProgrammedRNN,
+    inputs: Mapping[str, Any] | None = None,
+    duration: float = 1.0,
+    neurons: str = "rate",
+    dt: float = 1e-3,
+    seed: int = 0,
+    max_rate: float = 1000.0,
+    method: Literal["exponential_euler", "euler"] = "exponential_euler",
+    initial: Any = None,
+    record_spikes: int | bool = False,
+) -> Any:
+    """The ``brian2.Network`` of a ProgrammedRNN, to run, inspect or extend with your own Brian2 objects.
+
+    The network is what :func:`run` simulates: the units (a ``NeuronGroup``
+    whose name starts with ``units``), the decoded fed-back signals and
+    outputs (``signals``; the outputs are its last ``len(rnn.output_names)``
+    entries), the synapses between them and a ``StateMonitor`` of the outputs
+    (``outputs``; and a ``SpikeMonitor`` ``spikes`` with ``record_spikes``).
+    Brian2 appends ``_1``, ``_2``, ... to the names of a second network built
+    in the same process.  Every object runs on its own clock of step ``dt``,
+    so Brian2's ``defaultclock`` is left alone.
+
+    >>> net = to_brian2(rnn, {"s1": 0.1, "s2": 0.1})                   # doctest: +SKIP
+    >>> net.run(1 * brian2.second); net["outputs"].s[:, -1]              # doctest: +SKIP
+
+    ``inputs`` are held or sampled over ``duration`` seconds (past it, an
+    input holds its last value); ``seed`` draws the spike phases.
+    """
+    if not isinstance(rnn, ProgrammedRNN):
+        raise ValidationError(f"to_brian2: expected a ProgrammedRNN, got {type(rnn).__name__}")
+    if neurons not in NEURONS:
+        raise ValidationError(f"to_brian2: neurons={neurons!r} is not one of {', '.join(NEURONS)}")
+    _check_mode(rnn, neurons, method, max_rate, dt)
+    sig = Inputs(rnn.input_names, inputs, dt)
+    rows = 2 if sig.constant else int(round(duration / dt)) + 2
+    stim = sig.at(np.arange(rows) * dt) if len(sig) else np.zeros((rows, 1))
+    r0 = rnn.initial_state(initial, stim[0, : len(sig)])
+    phases = np.random.default_rng(seed).uniform(0.0, 1.0, size=rnn.n_neurons) if neurons != "rate" else None
+    n_spk = spike_units(record_spikes, neurons != "rate", rnn.n_neurons, NAME)
+    net, _ = build(rnn, stim, neurons=neurons, dt=dt, method=method, max_rate=max_rate, r0=r0, phases=phases,
+                   record_spikes=n_spk)
+    return net
+
+
 def run(
     rnn: ProgrammedRNN,
     inputs: Mapping[str, Any] | None,
@@ -222,8 +267,8 @@ def run(
     neurons: str = "rate",
     dt: float = 1e-3,
     seed: int = 0,
-    target: str = "numpy",
-    method: str = "exponential_euler",
+    target: Literal["numpy", "cython", "cpp_standalone"] = "numpy",
+    method: Literal["exponential_euler", "euler"] = "exponential_euler",
     max_rate: float = 1000.0,
     initial: Any = None,
     sample_every: int = 1,
@@ -313,6 +358,7 @@ class _target:
     def __init__(self, target: str, build_dir: str | None):
         self.target, self.build_dir = target, build_dir
         self._tmp: tempfile.TemporaryDirectory | None = None
+        self._directory = build_dir or ""  # cpp_standalone's project folder: build_dir or a temporary one
 
     def __enter__(self) -> "_target":
         self._saved = b2.prefs.codegen.target
@@ -320,14 +366,15 @@ class _target:
         if self.target == "cpp_standalone":
             if self.build_dir is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="npl_nengo_brian2_")
-            b2.set_device("cpp_standalone", directory=self.build_dir or self._tmp.name, build_on_run=False)
+                self._directory = self._tmp.name
+            b2.set_device("cpp_standalone", directory=self._directory, build_on_run=False)
         else:
             b2.prefs.codegen.target = self.target
         return self
 
     def finish(self) -> None:
         if self.target == "cpp_standalone":
-            b2.device.build(directory=self.build_dir or self._tmp.name, compile=True, run=True, debug=False)
+            b2.device.build(directory=self._directory, compile=True, run=True, debug=False)
 
     def __exit__(self, *exc: object) -> None:
         if self.target == "cpp_standalone":

@@ -40,11 +40,12 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import nengo
 import numpy as np
 
+from .. import validation
 from ..errors import ValidationError
 from ..inputs import Inputs
 from ..nef import INPUT_SYNAPSE, OUTPUT_SYNAPSE, NEFNetwork, _eval_points, _half_widths, _rate_type, nef
@@ -54,6 +55,8 @@ from ..rnn import ProgrammedRNN
 
 NAME = "nengo"
 NEURONS = ("rate", "regular", "poisson", "stochastic", "lif")
+#: Runs NEF networks (:func:`npl_nengo.nef`) as well.
+NEF = True
 SYNAPSES = ("zoh", "euler")
 
 __all__ = ["NAME", "NEURONS", "SYNAPSES", "build", "build_nef", "to_nengo", "neuron_type", "run", "InitialFilter"]
@@ -128,8 +131,7 @@ def neuron_type(rnn: ProgrammedRNN, neurons: str = "rate", max_rate: float = 100
         raise ValidationError(f"nengo: a LIF network runs with neurons='rate' or 'lif', not {neurons!r}")
     if neurons == "rate":
         return nengo.Tanh(tau_ref=1.0)
-    if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
-        raise ValidationError(f"nengo: max_rate must be a positive number of Hz, got {max_rate!r}")
+    max_rate = validation.number(max_rate, "max_rate", "nengo", positive=True, unit="Hz")
     base = nengo.Tanh(tau_ref=1.0 / max_rate)
     amplitude = 1.0 / max_rate
     if neurons == "regular":
@@ -308,7 +310,7 @@ def run(
     neurons: str = "rate",
     dt: float = 1e-3,
     seed: int = 0,
-    synapse: str = "zoh",
+    synapse: Literal["zoh", "euler"] = "zoh",
     max_rate: float = 1000.0,
     initial: Any = None,
     sample_every: int = 1,

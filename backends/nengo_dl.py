@@ -28,7 +28,7 @@ import os
 import sys
 import time
 import warnings
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -85,6 +85,8 @@ NEURONS = nengo_backend.NEURONS
 DTYPES = ("float32", "float64")
 #: The backend runs a list of input dicts as one minibatch (see npl_nengo.run).
 BATCHES = True
+#: Runs NEF networks (:func:`npl_nengo.nef`) as well.
+NEF = True
 #: Steps per ``sim.run_steps`` call.  Inputs are made and probes decimated chunk by chunk, so a long
 #: run's memory is bounded by ``sample_every``; Ctrl-C between chunks returns the partial result.
 CHUNK_STEPS = 1000
@@ -161,12 +163,12 @@ def run(
     neurons: str = "rate",
     dt: float = 1e-3,
     seed: int = 0,
-    synapse: str = "zoh",
+    synapse: Literal["zoh", "euler"] = "zoh",
     max_rate: float = 1000.0,
     initial: Any = None,
     sample_every: int = 1,
     record_spikes: int | bool = False,
-    dtype: str = "float32",
+    dtype: Literal["float32", "float64"] = "float32",
     device: str | None = None,
     progress_bar: bool = False,
     quiet: bool = True,

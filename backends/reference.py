@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 
+from .. import validation
 from ..errors import SimulationError, ValidationError
 from ..inputs import Inputs
+from ..ode import rk4_step
 from ..result import Result, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
@@ -41,7 +43,7 @@ def run(
     neurons: str = "rate",
     dt: float = 1e-3,
     seed: int = 0,
-    integrator: str = "rk4",
+    integrator: Literal["rk4", "euler"] = "rk4",
     max_rate: float = 1000.0,
     initial: Any = None,
     sample_every: int = 1,
@@ -65,8 +67,7 @@ def run(
     if integrator not in INTEGRATORS:
         raise ValidationError(f"reference: integrator {integrator!r} is not one of {INTEGRATORS}")
     check_sample_every(sample_every, "reference")
-    if not (isinstance(max_rate, (int, float)) and math.isfinite(max_rate) and max_rate > 0):
-        raise ValidationError(f"reference: max_rate must be a positive number of Hz, got {max_rate!r}")
+    max_rate = validation.number(max_rate, "max_rate", "reference", positive=True, unit="Hz")
     sig = Inputs(rnn.input_names, inputs, dt)
     n_steps = int(round(duration / dt))
     rng = np.random.default_rng(seed)
@@ -79,6 +80,15 @@ def run(
     interrupted = False
     phase = rng.uniform(0.0, 1.0, size=rnn.n_neurons) if neurons == "regular" else None
     decay = math.exp(-g * dt)
+    drive = rnn.drive
+
+    def slope(r: np.ndarray, dr: np.ndarray | None, u: np.ndarray) -> np.ndarray:
+        """``dr/dt`` at ``r + dr`` (the increment subtracted on its own: the rounding this
+        backend's recorded results have)."""
+        if dr is None:
+            return g * (drive(r, u) - r)
+        return g * (drive(r + dr, u) - r - dr)
+
     start = time.perf_counter()
     step = 0
     try:
@@ -92,16 +102,13 @@ def run(
             for i in range(c1 - c0):
                 if neurons == "rate":
                     if integrator == "rk4":
-                        k1 = g * (rnn.drive(r, u0[i]) - r)
-                        k2 = g * (rnn.drive(r + 0.5 * dt * k1, uh[i]) - r - 0.5 * dt * k1)
-                        k3 = g * (rnn.drive(r + 0.5 * dt * k2, uh[i]) - r - 0.5 * dt * k2)
-                        k4 = g * (rnn.drive(r + dt * k3, u1[i]) - r - dt * k3)
-                        r = r + (dt / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+                        r = rk4_step(slope, r, dt, (u0[i], uh[i], uh[i], u1[i]))
                     else:
                         r = r + dt * g * (rnn.drive(r, u0[i]) - r)
                 else:
                     rate = max_rate * rnn.drive(r, u0[i])
                     if neurons == "regular":
+                        assert phase is not None  # drawn for regular spikes
                         phase += dt * rate
                         n = np.floor(phase)
                         phase -= n

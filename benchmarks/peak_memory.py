@@ -95,7 +95,7 @@ def child(case: dict) -> dict:
     start = time.perf_counter()
     import npl_nengo as npl
     from npl_nengo import networks
-    from npl_nengo.backend import get_backend
+    from npl_nengo.registry import get_backend
 
     get_backend(case["backend"])  # imports Brian2 / TensorFlow now, so they count in the baseline
     rnn = npl.compile(networks.get("nand").build(), n_neurons=case["N"], method=case["method"], seed=0)

@@ -19,7 +19,6 @@ about 4.4 s on one core, so the page keeps up with real time.
 import nengo
 
 from npl_nengo import pong_app
-from npl_nengo.networks import pong
 
 try:  # nengo_gui's views of the arena; without nengo_gui the script still defines `model`
     from nengo_gui.components import HTMLView, XYValue
@@ -56,7 +55,7 @@ def _placed(kind, obj, **place):
     return Placed(obj)
 
 
-rnn = pong.compiled()  # cached: nengo_gui runs this script more than once
+rnn = pong_app.compiled()  # cached: nengo_gui runs this script more than once
 model = pong_app.nengo_model(rnn, paddle="slider", label="pong")
 arena = pong_app.add_arena_view(model)
 with model:

@@ -11,6 +11,7 @@ does what the program means.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -145,7 +146,7 @@ _FLOAT64 = {"nengo_dl": {"dtype": "float64"}}
 LIBRARY: dict[str, Entry] = {
     **{
         kind: Entry(kind, f"{kind.upper()} gate: do/dt = 10 (c o + a o^3 + L(s1, s2)), levels ±0.1",
-                    lambda kind=kind: logic.gate(kind), _gate_metric(kind), {"s1": 0.1, "s2": 0.1}, compile=_LOGIC)
+                    functools.partial(logic.gate, kind), _gate_metric(kind), {"s1": 0.1, "s2": 0.1}, compile=_LOGIC)
         for kind in logic.GATES
     },
     "sr_latch": Entry("sr_latch", "SR latch from two cross-coupled NOR gates; inputs s (set), r (reset)",

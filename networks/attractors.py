@@ -86,10 +86,12 @@ def dram(attractors: Sequence[str | Program] = ("lorenz", "rossler"), name: str 
     (the first) and ``-level`` (the second); the vector field is linear in the
     address in between.  The address input's range is ``(-level, level)``.
     """
-    progs = [ATTRACTORS[a]() if isinstance(a, str) and a in ATTRACTORS else a for a in attractors]
-    for a, p in zip(attractors, progs):
+    progs: list[Program] = []
+    for a in attractors:
+        p = ATTRACTORS[a]() if isinstance(a, str) and a in ATTRACTORS else a
         if not isinstance(p, Program):
             raise ValidationError(f"dram: {a!r} is not a Program or one of {sorted(ATTRACTORS)}")
+        progs.append(p)
     if len(progs) != 2:
         raise ValidationError(f"dram: stores exactly two attractors, got {len(progs)}")
     first, second = progs

@@ -59,9 +59,9 @@ Public functions: :func:`pong` (the program), :func:`simulate_ode` (scipy
 reference with a paddle input or a :class:`Follower`), :func:`follower_paddle`
 (the follower's paddle precomputed, an input every backend takes),
 :func:`bounces` (count and classify bounces in any run), :func:`pong_metric`
-(a :class:`~npl_nengo.metrics.Score` on any backend), :func:`compiled` (the
-compiled game, cached).  The game played live on nengo (a slider or follower
-paddle, the arena drawn for nengo_gui) is the app :mod:`npl_nengo.pong_app`.
+(a :class:`~npl_nengo.metrics.Score` on any backend).  The game played live on
+nengo (the compile cached for nengo_gui, a slider or follower paddle, the arena
+drawn) is the app :mod:`npl_nengo.pong_app`.
 """
 
 from __future__ import annotations
@@ -74,8 +74,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import sympy
 
-from ..backend import run
+from ..simulation import run
 from ..errors import ValidationError
+from .. import validation
 from ..inputs import Inputs
 from ..metrics import Score, fails_on_divergence
 from ..program import Program
@@ -85,7 +86,6 @@ from ..rnn import ProgrammedRNN
 __all__ = [
     "VARIABLES", "WALL", "PADDLE_ROW", "FLOOR", "ARENA", "LEVEL",
     "pong", "Follower", "simulate_ode", "follower_paddle", "bounces", "pong_metric",
-    "compiled",
 ]
 
 #: Reference variable -> name in :func:`pong` (``x11`` is the input).
@@ -236,11 +236,8 @@ class Follower:
 
     def __post_init__(self) -> None:
         for name in ("tau", "max_speed"):
-            value = getattr(self, name)
-            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-                raise ValidationError(f"Follower: {name} must be a positive number, got {value!r}")
-        if not (isinstance(self.start, (int, float)) and math.isfinite(self.start)):
-            raise ValidationError(f"Follower: start must be a finite number, got {self.start!r}")
+            validation.number(getattr(self, name), name, "Follower", positive=True)
+        validation.number(self.start, "start", "Follower")
 
     def velocity(self, paddle: float, ball_x: float) -> float:
         """The paddle's velocity when it is at ``paddle`` and the ball at ``ball_x``."""
@@ -289,10 +286,10 @@ def simulate_ode(
 
     program = pong() if program is None else program
     _check_program(program)
-    if not (isinstance(duration, (int, float)) and duration > 0 and math.isfinite(duration)):
-        raise ValidationError(f"simulate_ode: duration must be a positive number of seconds, got {duration!r}")
-    if not (isinstance(dt, (int, float)) and 0 < dt <= duration):
-        raise ValidationError(f"simulate_ode: dt must be in (0, duration], got {dt!r}")
+    duration = validation.number(duration, "duration", "simulate_ode", positive=True, unit="seconds")
+    dt = validation.number(dt, "dt", "simulate_ode", positive=True, unit="seconds")
+    if dt > duration:
+        raise ValidationError(f"simulate_ode: dt={dt} s is longer than the duration {duration} s")
     paddle = Follower() if paddle is None else paddle
     follower = paddle if isinstance(paddle, Follower) else None
     source = None if follower else _continuous(paddle, dt)
@@ -310,11 +307,11 @@ def simulate_ode(
     iu = len(states)
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
-        p = y[-1] if follower else source(t)
-        out = f(*y[:iu], p)
-        if follower:
-            out.append(follower.velocity(p, y[ix]))
-        return np.array(out, dtype=float)
+        if follower is not None:
+            p = y[-1]
+            return np.array([*f(*y[:iu], p), follower.velocity(p, y[ix])], dtype=float)
+        assert source is not None  # no follower: a given paddle
+        return np.array(f(*y[:iu], source(t)), dtype=float)
 
     if follower:
         x0 = np.append(x0, follower.start)
@@ -326,7 +323,7 @@ def simulate_ode(
     if not sol.success:
         raise ValidationError(f"simulate_ode: the integration failed ({sol.message})")
     outputs = {v: sol.y[i] for i, v in enumerate(states)}
-    outputs["paddle"] = sol.y[-1] if follower else np.array([source(ti) for ti in t])
+    outputs["paddle"] = sol.y[-1] if source is None else np.array([source(ti) for ti in t])
     return Result(t=t, outputs=outputs, backend="ode", neurons="ode", dt=dt, seed=None, name=program.name,
                   info={"nfev": sol.nfev, "follower": follower})
 
@@ -502,16 +499,3 @@ def _paddle_gain(program: Program | None) -> float:
     coeff = program.derivatives["down"].expand().coeff(program.symbols["hit_paddle"] ** 2 * program.symbols["up"])
     # d(down)/dt = 20 (g hp^2 up / 0.2 + ...): the coefficient of hp^2 up is 100 g
     return float(coeff) / 100.0 if coeff else 100.0
-
-
-@lru_cache(maxsize=4)
-def compiled(n_neurons: int = 1360, method: str = "taylor", seed: int = 0) -> ProgrammedRNN:
-    """``npl_nengo.compile(pong(), ...)``, cached (a ProgrammedRNN is immutable).
-
-    nengo_gui runs a model script more than once in one process (layout, page,
-    every edit); the cache compiles the game once.  1360 = 2 K units for the
-    taylor method (K = 680 monomials).
-    """
-    from ..compiler import compile as compile_program
-
-    return compile_program(pong(), n_neurons=n_neurons, method=method, seed=seed)

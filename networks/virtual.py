@@ -21,13 +21,13 @@ Two error sources are kept apart by :func:`virtualization`:
   the true guest (``solve_ivp`` of the tanh RNN);
 * compile/backend: the host run against its own polynomial program.
 
-:func:`sweep` measures both over guest size and expansion order.
+:func:`npl_nengo.experiments.guest_sweep.virtualization_sweep` measures both over guest size and
+expansion order.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -35,10 +35,12 @@ import numpy as np
 import sympy
 from scipy.integrate import solve_ivp
 
-from ..backend import run
+from ..simulation import run
 from ..basis import tanh_derivatives
 from ..compiler import compile as npl_compile
+from ..decompile import with_spectral_radius
 from ..errors import ValidationError
+from .. import validation
 from ..metrics import Score, fails_on_divergence
 from ..ode import integrate
 from ..program import Program
@@ -53,7 +55,6 @@ __all__ = [
     "guest_program",
     "simulate_program",
     "virtualization",
-    "sweep",
     "LEVEL",
 ]
 
@@ -200,16 +201,12 @@ def random_guest(
     where = "random_guest"
     n = _count(n, "n", where)
     m = _count(m, "m", where)
-    if isinstance(spectral_radius, bool) or not isinstance(spectral_radius, (int, float)) \
-            or not math.isfinite(spectral_radius) or spectral_radius < 0:
-        raise ValidationError(f"{where}: spectral_radius must be a non-negative number, got {spectral_radius!r}")
+    spectral_radius = validation.number(spectral_radius, "spectral_radius", where, minimum=0.0)
     input_gain = _positive(input_gain, "input_gain", where)
     gamma = _positive(gamma, "gamma", where)
     seed = _count(seed, "seed", where, low=0)
     rng_A, rng_B, rng_r = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
-    A = rng_A.standard_normal((n, n))
-    radius = np.max(np.abs(np.linalg.eigvals(A)))
-    A = A * (spectral_radius / radius) if radius > 0 else np.zeros((n, n))
+    A = with_spectral_radius(rng_A.standard_normal((n, n)), spectral_radius)
     B = rng_B.uniform(-input_gain, input_gain, size=(n, m))
     if r_star is None:
         rs = rng_r.uniform(-0.5, 0.5, size=n)
@@ -269,7 +266,7 @@ def _drive_names(m: int) -> list[str]:
     return [f"u{j + 1}" for j in range(m)]
 
 
-def _check_drive(guest: GuestRNN, drive: object, where: str) -> list[Callable]:
+def _check_drive(guest: GuestRNN, drive: object, where: str) -> Sequence[Callable]:
     if drive is None:
         return sine_drive(guest.m)
     if isinstance(drive, Mapping):
@@ -542,53 +539,3 @@ def virtualization(
     }
     return Score("virtualization", bool(np.isfinite(nrmse) and nrmse <= tol), nrmse, rows, details, result)
 
-
-def sweep(
-    sizes: Sequence[int] = (1, 2, 3, 4, 6),
-    orders: Sequence[int] = ORDERS,
-    seeds: Sequence[int] = (0, 1, 2),
-    duration: float = 2.0,
-    m: int = 1,
-    guest_options: Mapping[str, Any] | None = None,
-    compile_options: Mapping[str, Any] | None = None,
-    **run_options: Any,
-) -> list[dict]:
-    """Error against guest size and expansion order.
-
-    For every ``n`` in ``sizes`` and every seed, a random guest
-    (:func:`random_guest`) is driven by :func:`sine_drive` (same seed); for
-    every order its program is compiled (default taylor, ``N = 2 K``) and run
-    (``run_options``: backend, neurons, ...).
-
-    Returns
-    -------
-    list of dict
-        One row per ``(n_guest, order)``: ``K, N``, ``nrmse`` (host vs guest, mean
-        over seeds) and ``nrmse_max`` (worst seed), ``truncation_nrmse`` (mean),
-        ``compile_nrmse`` (worst seed), ``map_nrmse`` (mean; the lagging
-        open-loop maps), ``weight_norm`` (mean ``||W||_F``), ``max_z`` (mean of the
-        largest tanh-argument deviation), ``seconds`` (total).
-    """
-    where = "sweep"
-    sizes = [_count(n, "sizes", where) for n in sizes]
-    seeds = [_count(sd, "seeds", where, low=0) for sd in seeds]
-    if not sizes or not seeds or not list(orders):
-        raise ValidationError(f"{where}: sizes, orders and seeds must not be empty")
-    for order in orders:
-        if isinstance(order, bool) or order not in ORDERS:
-            raise ValidationError(f"{where}: orders must be among {ORDERS}, got {order!r}")
-    rows = []
-    for n in sizes:
-        guests = [(random_guest(n, m=m, seed=sd, **dict(guest_options or {})), sine_drive(m, seed=sd)) for sd in seeds]
-        for order in orders:
-            start = time.perf_counter()
-            details = [virtualization(g, order, duration=duration, drive=drive, compile_options=compile_options,
-                                      **run_options).details for g, drive in guests]
-            mean = lambda key: float(np.mean([d[key] for d in details]))  # noqa: E731
-            rows.append({"n_guest": n, "order": order, "K": details[0]["K"], "N": details[0]["N"],
-                         "nrmse": mean("nrmse"), "nrmse_max": max(d["nrmse"] for d in details),
-                         "truncation_nrmse": mean("truncation_nrmse"),
-                         "compile_nrmse": max(d["compile_nrmse"] for d in details),
-                         "map_nrmse": mean("map_nrmse"), "weight_norm": mean("weight_norm"),
-                         "max_z": mean("max_z"), "seconds": time.perf_counter() - start})
-    return rows

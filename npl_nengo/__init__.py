@@ -15,7 +15,7 @@ from .compiler import compile  # noqa: A004
 from .decompile import MachineCode, decompile
 from .inputs import protocol
 from .result import Result
-from .backend import run
+from .simulation import run
 from .nef import NEFNetwork, nef
 from .rate_reference import RateReference, rate_reference
 from .report import Report
@@ -31,6 +31,7 @@ __all__ = [
     "load",
     "run",
     "to_nengo",
+    "to_brian2",
     "rate_reference",
     "RateReference",
     "compare",
@@ -53,10 +54,14 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """``to_nengo`` lives with the Nengo backend; imported on first use, so ``import npl_nengo``
-    does not import nengo."""
+    """``to_nengo`` and ``to_brian2`` live with their backends; imported on first use, so
+    ``import npl_nengo`` imports neither nengo's builder nor Brian2."""
     if name == "to_nengo":
         from .backends.nengo import to_nengo
 
         return to_nengo
+    if name == "to_brian2":
+        from .backends.brian2 import to_brian2
+
+        return to_brian2
     raise AttributeError(f"module 'npl_nengo' has no attribute {name!r}")

@@ -11,7 +11,7 @@ bounding box, and the largest Lyapunov exponent.
   (nearest neighbours, mean log divergence; Rosenstein, Collins & De Luca 1993),
   which is all a network run gives.  The same estimator runs on the network's
   and on the ODE's trajectory, so the comparison is like for like.
-* :func:`statistics` and :func:`compare` put the numbers side by side.
+* :func:`statistics` and :func:`compare_statistics` put the numbers side by side.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from .errors import ValidationError
 from .ode import jacobian, state_vector, vector_field
 from .program import Program
 
-__all__ = ["Statistics", "statistics", "compare", "lyapunov_rosenstein", "lyapunov_benettin", "distance_to"]
+__all__ = ["Statistics", "statistics", "compare_statistics", "lyapunov_rosenstein", "lyapunov_benettin", "distance_to"]
 
 
 @dataclass
@@ -95,7 +95,7 @@ def statistics(
     return Statistics(names, X.mean(0), X.std(0), X.min(0), X.max(0), lam, X.shape[0] * dt)
 
 
-def compare(network: Statistics, truth: Statistics) -> dict[str, float]:
+def compare_statistics(network: Statistics, truth: Statistics) -> dict[str, float]:
     """Differences of ``network`` from ``truth``, each normalized so that 0 is perfect.
 
     ``mean``: largest ``|mean - mean_true| / std_true``; ``std``: largest
@@ -103,7 +103,7 @@ def compare(network: Statistics, truth: Statistics) -> dict[str, float]:
     true box's width; ``lyapunov``: ``|lambda / lambda_true - 1|``.
     """
     if network.names != truth.names:
-        raise ValidationError(f"chaos.compare: variables {network.names} vs {truth.names}")
+        raise ValidationError(f"compare_statistics: variables {network.names} vs {truth.names}")
     width = truth.high - truth.low
     return {
         "mean": float(np.max(np.abs(network.mean - truth.mean) / truth.std)),

@@ -1,6 +1,7 @@
 """The ``npl-nengo`` command line.
 
     npl-nengo list [--json]
+    npl-nengo backends [--json]
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
                        [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz] [--json]
     npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,lif,nef]
@@ -21,10 +22,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from ._version import __version__
 from .errors import BackendUnavailable, NplError, SimulationError, ValidationError
+from .registry import BACKENDS
 
 __all__ = ["main", "EXIT_CODES"]
 
@@ -42,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list the library networks", description="List the library networks.",
                         epilog=epilog)
     ls.add_argument("--json", action="store_true", help="print the list as JSON")
+    bk = sub.add_parser("backends", help="list the backends: installed?, neuron modes, run options",
+                        description="List the registered backends, whether each is installed, the neuron modes it "
+                                    "runs and the run options it declares.", epilog=epilog)
+    bk.add_argument("--json", action="store_true", help="print the list as JSON")
 
     def common(q: argparse.ArgumentParser) -> None:
         q.add_argument("name", help="library network (see 'list') or a saved .npz network")
@@ -60,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="compile a network and run it once", description="Compile a network and run it once.",
                        epilog=epilog)
     common(r)
-    r.add_argument("--backend", default="reference", help="reference, nengo, nengo_dl or brian2 (default reference)")
+    r.add_argument("--backend", default="reference", help=f"{', '.join(BACKENDS)} (default reference)")
     r.add_argument("--method", default="taylor", choices=["taylor", "sampled"], help="compiler (default taylor)")
     r.add_argument("--neurons", default="rate", help="rate, regular or poisson (default rate)")
     r.add_argument("--duration", type=float, default=None, help="simulated seconds (default: the network's)")
@@ -75,8 +81,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "reference, print a table and write a report (Markdown, CSV, JSON, PNG).",
                        epilog=epilog)
     common(c)
-    c.add_argument("--backends", default="reference,nengo,nengo_dl,brian2",
-                   help="comma-separated backends (default reference,nengo,nengo_dl,brian2)")
+    c.add_argument("--backends", default=",".join(BACKENDS),
+                   help=f"comma-separated backends (default {','.join(BACKENDS)})")
     c.add_argument("--methods", default="taylor,sampled",
                    help="comma-separated: taylor, sampled, lif (the sampled fit on LIF units), nef (NEF "
                         "ensembles, nengo backends only); lif and nef spike as LIF units (default taylor,sampled)")
@@ -169,8 +175,34 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _cmd_backends(args) -> int:
+    from .registry import backend_info
+
+    rows: list[dict[str, Any]] = []
+    for name in BACKENDS:
+        try:
+            info = backend_info(name)
+        except BackendUnavailable as exc:
+            rows.append({"name": name, "installed": False, "error": str(exc)})
+            continue
+        rows.append({"name": name, "installed": True, "neurons": list(info.neurons), "batches": info.batches,
+                     "nef": info.nef, "options": {k: o.describe() for k, o in info.options.items()}})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for r in rows:
+        if not r["installed"]:
+            print(f"{r['name']}: not installed ({r['error']})")
+            continue
+        extras = [x for x, on in (("batches trials", r["batches"]), ("runs NEF networks", r["nef"])) if on]
+        print(f"{r['name']}: neurons {', '.join(r['neurons'])}{'; ' if extras else ''}{'; '.join(extras)}")
+        for k, kind in r["options"].items():
+            print(f"    {k}: {kind}")
+    return 0
+
+
 def _cmd_run(args) -> int:
-    from .backend import run
+    from .simulation import run
 
     entry, rnn = _load_network(args)
     if rnn is None:
@@ -270,7 +302,7 @@ def _plot(result, path: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``npl-nengo``; returns the exit code (:data:`EXIT_CODES`)."""
     args = _parser().parse_args(argv)
-    handlers = {"list": _cmd_list, "run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "gui": _cmd_gui}
+    handlers = {"list": _cmd_list, "backends": _cmd_backends, "run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "gui": _cmd_gui}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -327,7 +327,7 @@ def _fit_taylor(program: Program, N: int, ss, gamma: float, degree: int | None, 
 
 #: LIF units of ``activation="lif"``: nengo's LIF defaults; ``amplitude`` scales a
 #: rate in Hz to the network's units (a unit at 400 Hz has activity 1).
-LIF_RATE_PARAMS = {"kind": "lif", "tau_rc": 0.02, "tau_ref": 0.002, "amplitude": 1.0 / 400.0}
+LIF_RATE_PARAMS: dict[str, Any] = {"kind": "lif", "tau_rc": 0.02, "tau_ref": 0.002, "amplitude": 1.0 / 400.0}
 
 
 def _lif_encoding(program: Program, N: int, ss, half: np.ndarray):
@@ -359,11 +359,11 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
         r_star = _lif(d)
         max_rate = 1.0 / LIF_RATE_PARAMS["amplitude"]
     else:
-        B, r_star, rng_x = _draw(program, N, ss)
         if given is None:
+            B, r_star, rng_x = _draw(program, N, ss)
             B *= scale / half
-        else:
-            B, r_star = given
+        else:  # the samples' stream is the drawn reservoir's third, drawn or not
+            (B, r_star), rng_x = given, np.random.default_rng(ss.spawn(3)[2])
         d = np.arctanh(r_star)
     S = _samples(N, n_samples)
     k = len(program.variables)

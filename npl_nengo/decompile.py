@@ -19,11 +19,36 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from .basis import MonomialBasis, tanh_derivatives
 from .errors import ValidationError
 
-__all__ = ["MachineCode", "decompile", "drive_code", "bias_for"]
+__all__ = ["MachineCode", "decompile", "drive_code", "bias_for", "spectral_radius", "with_spectral_radius"]
+
+
+def spectral_radius(A) -> float:
+    """Largest ``|eigenvalue|`` of the square matrix ``A``: over every eigenvalue of a dense
+    array, ARPACK's largest-magnitude one of a scipy.sparse matrix."""
+    if scipy.sparse.issparse(A):
+        from scipy.sparse.linalg import eigs
+
+        return float(abs(eigs(A, k=1, which="LM", return_eigenvectors=False)[0]))
+    return float(np.max(np.abs(np.linalg.eigvals(A))))
+
+
+def with_spectral_radius(A, radius: float):
+    """``A * (radius / spectral_radius(A))``: ``A`` (dense or scipy.sparse) rescaled to spectral radius ``radius``.
+
+    A nilpotent ``A`` (spectral radius 0) has no such rescaling unless ``radius`` is 0
+    (then ``0 * A``): :class:`~npl_nengo.errors.ValidationError`.
+    """
+    rho = spectral_radius(A)
+    if rho == 0.0:
+        if radius == 0:
+            return A * 0.0
+        raise ValidationError(f"with_spectral_radius: A is nilpotent (spectral radius 0), no factor makes it {radius}")
+    return A * (radius / rho)
 
 
 def bias_for(r_star: np.ndarray, A=None, B: np.ndarray | None = None, x_star: np.ndarray | None = None) -> np.ndarray:

@@ -16,7 +16,7 @@ import keyword
 import math
 import re
 import warnings
-from typing import Mapping
+from typing import Mapping, cast
 
 import sympy
 
@@ -200,6 +200,7 @@ def _children(node: ast.AST, symbols, where) -> list[ast.AST]:
 
 
 def _build(node: ast.AST, values: dict[int, sympy.Expr], symbols, where) -> sympy.Expr:
+    # _children has validated the node: a call is to a Name in FUNCTIONS, anything else left is a BinOp
     if isinstance(node, ast.Constant):
         return _number(node.value, where)
     if isinstance(node, ast.Name):
@@ -210,7 +211,8 @@ def _build(node: ast.AST, values: dict[int, sympy.Expr], symbols, where) -> symp
         operand = values[id(node.operand)]
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call):
-        return FUNCTIONS[node.func.id](values[id(node.args[0])])
+        return FUNCTIONS[cast(ast.Name, node.func).id](values[id(node.args[0])])
+    node = cast(ast.BinOp, node)
     left, right = values[id(node.left)], values[id(node.right)]
     if isinstance(node.op, ast.Pow):
         return _power(left, right, where)

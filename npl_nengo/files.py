@@ -60,6 +60,8 @@ def jsonable(value: Any) -> Any:
     """NaN and inf become ``null`` (JSON has neither)."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if callable(getattr(value, "to_dict", None)) and not isinstance(value, type):  # e.g. a cells.Row
+        value = value.to_dict()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -128,7 +128,7 @@ class Protocol:
         """``{name: f(t)}`` step functions for :func:`npl_nengo.run`."""
         names = list(self.segments[0][1]) if self.segments else []
         ends = np.cumsum([d for d, _ in self.segments])
-        out = {}
+        out: dict[str, Callable[[float], float]] = {}
         for name in names:
             vals = np.array([v[name] for _, v in self.segments], dtype=float)
             out[name] = _Steps(ends, vals)

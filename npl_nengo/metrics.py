@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from . import chaos, ode
-from .backend import run
+from .simulation import run
 from .errors import SimulationError, ValidationError
 from .inputs import protocol
 from .program import Program
@@ -242,7 +242,7 @@ def _upward_crossings(t: np.ndarray, y: np.ndarray, hysteresis: float) -> np.nda
 
 
 # -- chaotic attractors -------------------------------------------------------------------
-#: Default tolerances of :func:`attractor` (see :func:`npl_nengo.chaos.compare` for what each measures).
+#: Default tolerances of :func:`attractor` (see :func:`npl_nengo.chaos.compare_statistics` for what each measures).
 #: Moving-average window (s) of the Lyapunov estimate, for network and ODE alike (:func:`npl_nengo.chaos.statistics`).
 LYAPUNOV_SMOOTH = 0.1
 ATTRACTOR_TOL = {"short": 0.1, "mean": 0.3, "std": 0.2, "box": 0.2, "lyapunov": 0.6}
@@ -301,8 +301,8 @@ def _long_cloud(key: str, program: Program, sample: float, inputs: tuple) -> np.
 def attractor_truth(program: Program, duration: float = 100.0, transient: float = 10.0, sample: float = 0.01,
                     inputs: dict | None = None) -> tuple[chaos.Statistics, np.ndarray, float]:
     """``(statistics, cloud, largest Lyapunov exponent)`` of the program's own attractor (ODE, cached)."""
-    inputs = tuple(sorted((inputs or {}).items()))
-    return _truth(_key(program) + repr(inputs), program, float(duration), float(transient), float(sample), inputs)
+    held = tuple(sorted((inputs or {}).items()))
+    return _truth(_key(program) + repr(held), program, float(duration), float(transient), float(sample), held)
 
 
 def _states(result: Result, program: Program, mask=slice(None)) -> np.ndarray:
@@ -354,7 +354,7 @@ def attractor(
       the attractor's RMS size ``sqrt(sum std_i^2)``.
     * **statistics** of the run after ``transient`` s against the ODE's over the
       same length (same estimator for the Lyapunov exponent, so that its
-      finite-length bias cancels; :func:`npl_nengo.chaos.compare`).
+      finite-length bias cancels; :func:`npl_nengo.chaos.compare_statistics`).
 
     Passes when every difference is within ``tol`` (defaults :data:`ATTRACTOR_TOL`; the mean's
     tolerance is at least three times the spread that finite windows give the exact
@@ -386,7 +386,7 @@ def attractor(
     long_cloud = cloud if duration - transient >= SPREAD_DURATION else \
         _long_cloud(_key(program) + repr(inputs), program, float(sample), tuple(sorted((inputs or {}).items())))
     tol["mean"] = max(tol["mean"], 3 * _mean_difference_spread(long_cloud, int(keep.sum()), len(cloud), truth.std))
-    diffs = {"short": short, **chaos.compare(stats, truth)}
+    diffs = {"short": short, **chaos.compare_statistics(stats, truth)}
     judged = {k: v for k, v in diffs.items() if k != "short" or _tracks_the_ode(run_options)}
     passed = all(np.isfinite(v) and v <= tol[k] for k, v in judged.items())
     rows = [{"variable": v, "mean": stats.mean[i], "mean_true": truth.mean[i], "std": stats.std[i],
@@ -484,7 +484,7 @@ def dram(
         switch = 0.0 if len(off) == 0 else (float("inf") if off[-1] == len(dist) - 1 else float(result.t[seg][off[-1] + 1] - t0))
         late = seg & (result.t > t0 + settle)
         stats = chaos.statistics(X[late], sample, program.states, lyapunov=False)
-        diffs = {k: v for k, v in chaos.compare(stats, truth).items() if k != "lyapunov"}
+        diffs = {k: v for k, v in chaos.compare_statistics(stats, truth).items() if k != "lyapunov"}
         seg_tol = {**tol, "mean": max(tol["mean"], 3 * _window_mean_spread(cloud, int(late.sum()), truth.std))}
         for k, v in diffs.items():
             if not v / seg_tol[k] <= worst:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .report import Report
     from .sweeps import SweepResult
 
-__all__ = ["report_figures", "outputs", "spike_raster", "truth_table", "attractor", "sweep_figure"]
+__all__ = ["report_figures", "outputs", "spike_raster", "truth_table_figure", "attractor_figure", "sweep_figure"]
 
 #: Longest stretch of a run the output figure shows (s).
 WINDOW = 20.0
@@ -103,8 +103,10 @@ def spike_raster(report: "Report", path: Path) -> Path | None:
         return None
     fig, axes = _panels(len(cells), 3.6, 2.4)
     for ax, (key, result) in zip(axes, cells):
-        steps = min(len(result.spikes), int(round(RASTER_SECONDS / result.dt)))
-        counts = result.spikes[:steps, :RASTER_UNITS]
+        spikes = result.spikes
+        assert spikes is not None  # cells with spikes only
+        steps = min(len(spikes), int(round(RASTER_SECONDS / result.dt)))
+        counts = spikes[:steps, :RASTER_UNITS]
         t = (np.arange(steps) + 1) * result.dt
         for sign, color in ((1, "k"), (-1, "tab:red")):
             step, unit = np.nonzero(np.sign(counts) == sign)
@@ -117,7 +119,7 @@ def spike_raster(report: "Report", path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def truth_table(report: "Report", path: Path) -> Path | None:
+def truth_table_figure(report: "Report", path: Path) -> Path | None:
     """Settled outputs per input pattern (rows) and cell (columns); wrong signs marked ✗."""
     seed = _first_seed(report)
     cells = [(k, s) for k, s in report.scores.items() if k[1] == seed and s is not None and s.metric == "truth_table"]
@@ -158,7 +160,7 @@ def truth_table(report: "Report", path: Path) -> Path | None:
     return _save(fig, path)
 
 
-def attractor(report: "Report", path: Path) -> Path | None:
+def attractor_figure(report: "Report", path: Path) -> Path | None:
     """First against last state variable of every cell (first seed), over the rate reference (grey)."""
     seed = _first_seed(report)
     cells = [(k, report.runs[k]) for k, s in report.scores.items()
@@ -184,7 +186,8 @@ def attractor(report: "Report", path: Path) -> Path | None:
 def report_figures(report: "Report", directory: Path) -> list[Path]:
     """Every figure that applies: ``outputs.png``, ``spikes.png``, ``truth_table.png``, ``attractor.png``."""
     made = [draw(report, directory / f"{name}.png") for name, draw in
-            (("outputs", outputs), ("spikes", spike_raster), ("truth_table", truth_table), ("attractor", attractor))]
+            (("outputs", outputs), ("spikes", spike_raster), ("truth_table", truth_table_figure),
+             ("attractor", attractor_figure))]
     return [p for p in made if p is not None]
 
 

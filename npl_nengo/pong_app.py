@@ -1,8 +1,8 @@
 """Pong played live on nengo: a slider or follower paddle, and the arena drawn for nengo_gui.
 
-The game itself (the program, its ODE reference, the metric, the cached compile)
-is the library entry :mod:`npl_nengo.networks.pong`; this app puts a compiled
-game in a ``nengo.Network`` with a live paddle: :func:`nengo_model`,
+The game itself (the program, its ODE reference, the metric) is the library
+entry :mod:`npl_nengo.networks.pong`; this app compiles it once per process
+(:func:`compiled`) and puts it in a ``nengo.Network`` with a live paddle: :func:`nengo_model`,
 :func:`closed_loop` (the follower reading the ball from the network on
 ``nengo.Simulator``), :func:`arena_svg` and :func:`add_arena_view` (an SVG
 drawing for nengo_gui's HTML view).
@@ -11,17 +11,31 @@ drawing for nengo_gui's HTML view).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from .backends import nengo as nb
+from .compiler import compile as compile_program
 from .errors import ValidationError
-from .networks.pong import FLOOR, PADDLE_ROW, WALL, Follower
+from . import validation
+from .networks.pong import FLOOR, PADDLE_ROW, WALL, Follower, pong
 from .result import Result
 from .rnn import ProgrammedRNN
 
-__all__ = ["nengo_model", "closed_loop", "arena_svg", "add_arena_view"]
+__all__ = ["compiled", "nengo_model", "closed_loop", "arena_svg", "add_arena_view"]
+
+
+@lru_cache(maxsize=4)
+def compiled(n_neurons: int = 1360, method: str = "taylor", seed: int = 0) -> ProgrammedRNN:
+    """``npl_nengo.compile(pong(), ...)``, cached (a ProgrammedRNN is immutable).
+
+    nengo_gui runs a model script more than once in one process (layout, page,
+    every edit); the cache compiles the game once.  1360 = 2 K units for the
+    taylor method (K = 680 monomials).
+    """
+    return compile_program(pong(), n_neurons=n_neurons, method=method, seed=seed)
 
 
 # -- a live paddle on nengo ------------------------------------------------------------------------
@@ -173,20 +187,25 @@ def add_arena_view(net, label: str = "arena", frame: float = 0.05):
     """
     import nengo
 
-    if not (isinstance(frame, (int, float)) and frame >= 0):
-        raise ValidationError(f"add_arena_view: frame must be a non-negative number of seconds, got {frame!r}")
-    last = [-math.inf]
-
-    def draw(t: float, x: np.ndarray) -> np.ndarray:
-        if t < last[0] or t - last[0] >= frame:  # t < last: the simulator was reset
-            last[0] = t
-            draw._nengo_html_ = arena_svg(x[0], x[1], x[2])
-        return x
-
-    draw._nengo_html_ = arena_svg(0.0, 0.0, 0.0)
+    frame = validation.number(frame, "frame", "add_arena_view", minimum=0.0, unit="seconds")
     with net:
-        net.arena = nengo.Node(draw, size_in=3, size_out=3, label=label)
+        net.arena = nengo.Node(_ArenaDraw(float(frame)), size_in=3, size_out=3, label=label)
         nengo.Connection(net.outputs["ball_x"], net.arena[0], synapse=None)
         nengo.Connection(net.outputs["ball_y"], net.arena[1], synapse=None)
         nengo.Connection(net.paddle, net.arena[2], synapse=None)
     return net.arena
+
+
+class _ArenaDraw:
+    """The arena Node's function: passes ``(ball_x, ball_y, paddle)`` through and keeps the SVG that
+    nengo_gui's HTML view shows (``_nengo_html_``) redrawn every ``frame`` simulated seconds."""
+
+    def __init__(self, frame: float):
+        self.frame, self.last = frame, -math.inf
+        self._nengo_html_ = arena_svg(0.0, 0.0, 0.0)
+
+    def __call__(self, t: float, x: np.ndarray) -> np.ndarray:
+        if t < self.last or t - self.last >= self.frame:  # t < last: the simulator was reset
+            self.last = t
+            self._nengo_html_ = arena_svg(x[0], x[1], x[2])
+        return x

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Mapping, Sequence, Union
 
 import numpy as np
 import sympy
@@ -27,9 +27,9 @@ Expression = Union[str, sympy.Expr, float, int]
 MAX_DEGREE = 12
 
 
-def _check_range(value: object, where: str) -> Range:
+def _check_range(value: Any, where: str) -> Range:
     try:
-        lo, hi = value  # type: ignore[misc]
+        lo, hi = value
         lo, hi = float(lo), float(hi)
     except (TypeError, ValueError):
         raise ValidationError(f"{where}: range {value!r} is not a pair (low, high) of numbers") from None
@@ -208,7 +208,10 @@ class Program:
 
     def coefficients(self, output: str, basis) -> np.ndarray:
         """Coefficient vector of an output's right-hand side in ``basis`` (over :attr:`variables`)."""
-        poly = self.polynomials[output]
+        polys = self.polynomials
+        if polys is None:
+            raise ValidationError(f"Program {self.name!r} is not polynomial")
+        poly = polys[output]
         vec = np.zeros(len(basis))
         for monom, coeff in poly.terms():
             monom = tuple(monom) if self.variables else ()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ValidationError
+from .errors import SimulationError, ValidationError
 from .metrics import Score
 from .rnn import ProgrammedRNN
 
@@ -86,6 +86,9 @@ def rate_reference(
     spiking_only = {k: run_options.pop(k) for k in ("max_rate",) if k in run_options}
     rate = entry.metric(rnn, backend=backend, neurons="rate", seed=seed, **run_options)
     spiking = entry.metric(rnn, backend=backend, neurons=neurons, seed=seed, **run_options, **spiking_only)
+    if rate.result is None or spiking.result is None:  # a diverged run's Score has no result to compare
+        run, score = ("rate", rate) if rate.result is None else (neurons, spiking)
+        raise SimulationError(f"rate_reference: the {run} run diverged: {score.details.get('diverged')}")
     deviation = {}
     for name in rate.result.outputs:
         diff = np.asarray(spiking.result[name]) - np.asarray(rate.result[name])

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cells import Row
 from .files import jsonable, prepare_directory, write_atomic
 from .result import Result
 
@@ -54,7 +55,8 @@ class Report:
     name, description
         The network.
     rows
-        One dict per cell: ``backend, method, neurons, seed, N, weight_norm``
+        One :class:`~npl_nengo.cells.Row` per cell (read as a mapping, ``row["error"]``, or by
+        attribute): ``backend, method, neurons, seed, N, weight_norm``
         (‖W‖, NaN for NEF), ``result`` (``PASS``/``FAIL``/``ERROR``, or ``RAN``
         without a metric), ``passed``, ``error`` (the metric's), ``tol`` (its
         level tolerance; ``None`` where the metric uses its own set),
@@ -73,7 +75,7 @@ class Report:
 
     name: str
     description: str
-    rows: list[dict]
+    rows: list[Row]
     settings: dict
     runs: dict[tuple, Result] = field(default_factory=dict, repr=False)
     scores: dict[tuple, Any] = field(default_factory=dict, repr=False)
@@ -96,17 +98,17 @@ class Report:
         return f"{len(counted)} of {len(self.rows)} cells failed" + note
 
     @property
-    def failed(self) -> list[dict]:
+    def failed(self) -> list[Row]:
         """Rows that failed their metric or raised an error."""
         return [r for r in self.rows if r["result"] in ("FAIL", "ERROR")]
 
     def summary(self) -> list[dict]:
         """Rows aggregated over seeds: runs, passes and medians per (backend, method, neurons)."""
-        groups: dict[tuple, list[dict]] = {}
+        groups: dict[tuple, list[Row]] = {}
         for r in self.rows:
             groups.setdefault((r["backend"], r["method"], r["neurons"]), []).append(r)
 
-        def median(rows: list[dict], key: str) -> float:
+        def median(rows: list[Row], key: str) -> float:
             values = [r[key] for r in rows if isinstance(r[key], (int, float)) and math.isfinite(r[key])]
             return statistics.median(values) if values else float("nan")
 

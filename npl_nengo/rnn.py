@@ -11,6 +11,7 @@ arrays are read-only, and every backend receives exactly these numbers.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -37,13 +38,22 @@ _TEXTS = ("signal_names", "input_names", "output_names", "block_names")
 MAX_FILE_BYTES = 2 * 1024**3
 
 
+@functools.lru_cache(maxsize=16)
+def _lif_neurons(tau_rc: float, tau_ref: float, amplitude: float):
+    import nengo  # on first use: ``import npl_nengo`` does not import nengo
+
+    return nengo.LIFRate(tau_rc=tau_rc, tau_ref=tau_ref, amplitude=amplitude)
+
+
 def lif_rate(J: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """``amplitude / (tau_ref + tau_rc log(1 + 1/(J - 1)))`` for ``J > 1``, else 0: nengo's
-    LIFRate, written out so that the numpy reference backend needs no nengo objects."""
+    """``amplitude / (tau_ref + tau_rc log(1 + 1/(J - 1)))`` for ``J > 1``, else 0: the rate of
+    ``nengo.LIFRate(tau_rc, tau_ref, amplitude)`` (its ``step``, into a new array) for currents ``J``
+    of any shape."""
     J = np.asarray(J, dtype=float)
-    out = np.zeros_like(J)
-    on = J > 1.0
-    out[on] = params["amplitude"] / (params["tau_ref"] + params["tau_rc"] * np.log1p(1.0 / (J[on] - 1.0)))
+    if J.ndim == 0:
+        return lif_rate(J.reshape(1), params).reshape(())
+    out = np.empty_like(J)
+    _lif_neurons(params["tau_rc"], params["tau_ref"], params["amplitude"]).step(1.0, J, out)
     return out
 
 

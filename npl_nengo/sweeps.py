@@ -30,7 +30,7 @@ from typing import Any, Iterator, Sequence
 
 from .errors import BackendUnavailable, NplError, ValidationError
 from . import validation
-from .cells import METHODS, level_tol
+from .cells import METHODS, Cell, Row, Target, error_row, names, plan, run_cell, seeds as _seeds
 from .files import jsonable, prepare_directory, write_atomic
 
 __all__ = ["sweep", "SweepResult"]
@@ -39,53 +39,26 @@ GENERATOR = "npl_nengo.sweep"
 #: How long to try reaching a ``scheduler=`` address.
 CONNECT_TIMEOUT = "10s"
 ROW_KEYS = ("network", "method", "N", "max_rate", "seed", "backend", "mode", "neurons", "result", "passed", "error",
-            "accuracy", "compile_s", "run_s", "message")
+            "tol", "accuracy", "compile_s", "run_s", "wall_s", "message")
 
 
 # -- tasks (run on the workers; module-level so that they pickle by reference) ----------------------
-def _compile_task(name: str, method: str, n: int, seed: int, max_rate: float) -> dict:
-    from . import networks
-    from .cells import build
-
+def _compile_task(name: str, cell: Cell) -> dict:
+    """Build a cell's network on a worker (the library entry's compile for its route, at the grid's N)."""
     start = time.perf_counter()
     try:
-        rnn = build(networks.get(name).build(), method, seed, n_neurons=n, max_rate=max_rate)
-        return {"rnn": rnn, "compile_s": time.perf_counter() - start, "message": ""}
+        net = Target.of(name, where="sweep").build(cell.method, cell.seed, cell.n_neurons, cell.max_rate)
+        return {"network": net, "compile_s": time.perf_counter() - start, "message": ""}
     except NplError as exc:
-        return {"rnn": None, "compile_s": time.perf_counter() - start, "message": f"compile: {exc}"}
+        return {"network": None, "compile_s": time.perf_counter() - start, "message": f"compile: {exc}"}
 
 
-def _accuracy(score: Any) -> float | None:
-    """Share of right signs for truth tables (``1 - wrong / cases``; 0 if the run diverged); ``None`` otherwise."""
-    if score.metric == "truth_table" and "diverged" in score.details:
-        return 0.0
-    cases = score.details.get("cases")
-    wrong = score.details.get("wrong_signs")
-    return None if not cases or wrong is None else 1.0 - wrong / cases
-
-
-def _run_task(compiled: dict, name: str, cell: dict, dt: float, tol: float | None) -> dict:
-    from . import networks
-
-    row = {"network": name, **cell, "compile_s": compiled["compile_s"]}
-    if compiled["rnn"] is None:
-        return {**row, "result": "ERROR", "passed": False, "error": math.nan, "accuracy": None, "run_s": math.nan,
-                "message": compiled["message"]}
-    entry = networks.get(name)
-    options: dict[str, Any] = {"dt": dt, "seed": cell["seed"]}
-    if cell["neurons"] not in ("rate", "lif"):
-        options["max_rate"] = cell["max_rate"]
-    if entry.level_tol:  # one tolerance policy with compare (npl_nengo.cells.level_tol) unless tol is given
-        options["tol"] = tol if tol is not None else level_tol(cell["method"], cell["neurons"])
-    start = time.perf_counter()
-    try:
-        score = entry.metric(compiled["rnn"], backend=cell["backend"], neurons=cell["neurons"], **options)
-    except NplError as exc:
-        return {**row, "result": "ERROR", "passed": False, "error": math.nan, "accuracy": None,
-                "run_s": time.perf_counter() - start, "message": str(exc)}
-    return {**row, "result": "PASS" if score.passed else "FAIL", "passed": bool(score.passed),
-            "error": float(score.error), "accuracy": _accuracy(score), "run_s": time.perf_counter() - start,
-            "message": score.details.get("diverged", "")}
+def _run_task(compiled: dict, name: str, cell: Cell, dt: float, tol: float | None) -> Row:
+    """Run and judge one cell on a worker: :func:`npl_nengo.cells.run_cell`, the numbers sent back."""
+    target = Target.of(name, where="sweep")
+    if compiled["network"] is None:
+        return error_row(target, cell, compiled["message"], compiled["compile_s"])
+    return run_cell(target, compiled["network"], cell, dt=dt, tol=tol, compile_s=compiled["compile_s"]).without_run()
 
 
 # -- result --------------------------------------------------------------------------------------------
@@ -100,12 +73,12 @@ class SweepResult:
     """
 
     network: str
-    rows: list[dict]
+    rows: list[Row]
     settings: dict = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
         """Per (method, backend, neurons, max_rate, N): seeds passed, median error, mean accuracy."""
-        groups: dict[tuple, list[dict]] = {}
+        groups: dict[tuple, list[Row]] = {}
         for r in self.rows:
             groups.setdefault((r["method"], r["backend"], r["mode"], r["max_rate"], r["N"]), []).append(r)
         out = []
@@ -262,8 +235,6 @@ def sweep(
         Show a progress bar (tqdm, on stderr).
     """
     from . import networks
-    from .backend import NEF_BACKENDS, get_backend
-    from .cells import LIF_ROUTES, names, neurons_for, seeds as _seeds
 
     if not isinstance(network, str):
         raise ValidationError(f"sweep: network must be a library name, got {type(network).__name__}")
@@ -272,51 +243,22 @@ def sweep(
     rates = _positive_list(max_rates, "max_rates", float)
     methods, backends, modes, seeds = (names(methods, "methods", "sweep"), names(backends, "backends", "sweep"),
                                        names(neurons, "neurons", "sweep"), _seeds(seeds, "sweep"))
-    for m in methods:
-        if m not in METHODS:
-            raise ValidationError(f"sweep: method {m!r} is not one of {', '.join(METHODS)}")
-    for b in backends:
-        module = get_backend(b)
-        for mode in modes:
-            if mode not in module.NEURONS:
-                raise ValidationError(f"sweep: backend {b!r} does not support neurons={mode!r}")
     workers = validation.integer(workers, "workers", "sweep", minimum=1)
-    # the plan: compiles (sampled: one per noise budget) and the trials that use them
-    compiles: list[tuple] = []
-    trials: list[tuple[tuple, dict]] = []
-    for method in methods:
-        for n in sizes:
-            for seed in seeds:
-                budgets = rates if method == "sampled" else rates[:1]
-                compiles += [(method, n, seed, rate) for rate in budgets]
-                for rate in (rates if method not in LIF_ROUTES else [None]):
-                    source = (method, n, seed, rate if method == "sampled" else rates[0])
-                    for backend in backends:
-                        if method == "nef" and backend not in NEF_BACKENDS:
-                            continue
-                        done = set()
-                        for mode in modes:
-                            if mode == "rate" and method == "taylor" and rate != rates[0]:
-                                continue  # a taylor rate run does not depend on the spike rate
-                            # LIF routes: every spiking mode is LIF spikes, run once, where they run
-                            neurons = neurons_for(method, mode)
-                            if neurons in done or neurons == "lif" and "lif" not in get_backend(backend).NEURONS:
-                                continue
-                            done.add(neurons)
-                            trials.append((source, {"method": method, "N": n, "max_rate": rate, "seed": seed,
-                                                    "backend": backend, "mode": mode, "neurons": neurons}))
-    if not trials:
-        raise ValidationError(f"sweep: nothing to run (method nef runs on {', '.join(NEF_BACKENDS)} only)")
+    # the plan: one trial per cell, one compile per route (sampled: one per noise budget)
+    cells = plan(methods, seeds, backends, modes, sizes=sizes, max_rates=rates, where="sweep")
+    compiles: dict[tuple, Cell] = {}
+    for cell in cells:
+        compiles.setdefault(cell.compile_key, cell)  # each route built as its first cell asks
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    rows: list[dict] = []
+    rows: list[Row] = []
     with _client(scheduler, workers) as client:
         from distributed import as_completed  # importable: _client checked
 
-        compiled = {key: client.submit(_compile_task, network, *key, pure=False) for key in compiles}
-        futures = [client.submit(_run_task, compiled[source], network, cell, dt, tol, pure=False)
-                   for source, cell in trials]
+        compiled = {key: client.submit(_compile_task, network, cell, pure=False) for key, cell in compiles.items()}
+        futures = [client.submit(_run_task, compiled[cell.compile_key], network, cell, dt, tol, pure=False)
+                   for cell in cells]
         with tqdm(total=len(futures), desc=f"sweep {network}", unit="trial", disable=not progress, leave=False) as bar:
             try:
                 for future in as_completed(futures):
@@ -327,7 +269,7 @@ def sweep(
                 raise
         scheduler_text = client.scheduler.address if scheduler is not None else f"LocalCluster({workers} workers)"
     order = {k: i for i, k in enumerate(METHODS)}
-    rows.sort(key=lambda r: (order[r["method"]], r["backend"], r["mode"], r["max_rate"] or 0, r["N"], r["seed"]))
+    rows.sort(key=lambda r: (order[r.method], r.backend, r.mode, r.max_rate or 0, r.N or 0, r.seed))
     settings = {"n_neurons": sizes, "max_rates": rates, "methods": methods, "seeds": seeds, "backends": backends,
                 "neurons": modes, "dt": dt, "tol": tol, "scheduler": scheduler_text,
                 "wall_s": time.perf_counter() - start}

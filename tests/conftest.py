@@ -3,12 +3,13 @@ import warnings
 import pytest
 
 import npl_nengo as npl
+from npl_nengo import registry
 from npl_nengo.networks import logic
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
 #: Backends the shared suites (test_spiking.py, test_backends.py) run on.
-BACKENDS = ["reference", "nengo", "nengo_dl", "brian2"]
+BACKENDS = list(registry.BACKENDS)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGES = {"npl_nengo": ROOT / "npl_nengo", "npl_nengo.backends": ROOT / "backends",
-            "npl_nengo.networks": ROOT / "networks"}
+            "npl_nengo.networks": ROOT / "networks", "npl_nengo.experiments": ROOT / "npl_nengo" / "experiments"}
 #: Modules above the core: the package facade and the applications.
 APPS = {"npl_nengo", "npl_nengo.cli", "npl_nengo.gui", "npl_nengo.pong_app"}
 
@@ -105,6 +105,13 @@ def test_no_import_circles():
 
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m not in APPS and not m.startswith("npl_nengo.backends")))
 def test_the_core_never_imports_a_backend(module):
-    """Backends sit below the applications only; the core reaches them through npl_nengo.backend's registry."""
+    """Backends sit below the applications only; the core reaches them through npl_nengo.registry."""
     upward = sorted(m for m in _graph()[module] if m.startswith("npl_nengo.backends"))
+    assert not upward, f"{module} imports {upward}"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m not in APPS and not m.startswith("npl_nengo.experiments")))
+def test_the_library_never_imports_an_experiment(module):
+    """Experiments (npl_nengo.experiments) use the library; the library, networks/ included, holds no experiment."""
+    upward = sorted(m for m in _graph()[module] if m.startswith("npl_nengo.experiments"))
     assert not upward, f"{module} imports {upward}"

@@ -44,8 +44,60 @@ def test_divergence_is_reported_with_output_time_and_trial():
                                              ("brian2", "dtype")])
 def test_an_option_a_backend_does_not_declare_is_named(backend, option, nand):
     pytest.importorskip(backend if backend != "reference" else "numpy")
-    from npl_nengo.backend import backend_options
+    from npl_nengo.registry import backend_options
 
     with pytest.raises(npl.ValidationError, match=rf"backend '{backend}' has no option '{option}' \(its options: .*max_rate"):
         npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.01, backend=backend, **{option: "x"})
     assert option not in backend_options(backend) and "initial" in backend_options(backend)
+
+
+# ------------------------------------------------------------------ the registry
+def test_every_registered_backend_declares_the_contract(backend):
+    from npl_nengo.registry import BACKENDS, backend_info
+
+    info = backend_info(backend)
+    assert info.module.NAME == backend and info.module.__name__ == BACKENDS[backend]
+    assert "rate" in info.neurons and all(isinstance(n, str) for n in info.neurons)
+    assert {"max_rate", "initial", "sample_every", "record_spikes"} <= set(info.options)
+    assert info.nef == (backend in ("nengo", "nengo_dl")) and info.batches == (backend == "nengo_dl")
+
+
+@pytest.mark.parametrize("backend, option, value, expected", [
+    ("nengo", "synapse", "alpha", "'zoh' or 'euler'"), ("reference", "integrator", 4, "'rk4' or 'euler'"),
+    ("reference", "sample_every", 2.5, "int"), ("reference", "max_rate", "fast", "float"),
+    ("brian2", "target", "gpu", "'numpy' or 'cython' or 'cpp_standalone'"),
+])
+def test_an_ill_typed_option_is_named_with_what_it_takes(backend, option, value, expected, nand):
+    pytest.importorskip(backend if backend != "reference" else "numpy")
+    with pytest.raises(npl.ValidationError, match=rf"run: backend '{backend}' option {option}={value!r} is not valid "
+                                                  rf"\(expected {expected}\)"):
+        npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.01, backend=backend, **{option: value})
+
+
+def test_numpy_numbers_are_options_of_their_type(nand):
+    res = npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.02, sample_every=np.int64(2), max_rate=np.float32(500.0),
+                  neurons="regular", seed=np.int64(1))
+    assert len(res.t) == 10
+
+
+def test_an_unknown_backend_lists_the_registry():
+    with pytest.raises(npl.ValidationError, match=r"backend 'nest' is not known \(known: reference, nengo, nengo_dl, "
+                                                  r"brian2\)"):
+        npl.run(npl.compile(logic.gate("nand"), n_neurons=20, seed=0), {}, 0.01, backend="nest")
+
+
+def test_a_backend_is_one_module_and_one_registry_line(monkeypatch, nand):
+    from npl_nengo import registry
+
+    monkeypatch.setitem(registry.BACKENDS, "toy", "_toy_backend")  # tests/_toy_backend.py
+    registry.backend_info.cache_clear()
+    try:
+        res = npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.2, backend="toy")
+        euler = npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.2, integrator="euler")
+        assert res.backend == "toy" and np.array_equal(res["o"], euler["o"])
+        with pytest.raises(npl.ValidationError, match=r"backend 'toy' option stepper='rk4' is not valid"):
+            npl.run(nand, {}, 0.01, backend="toy", stepper="rk4")
+        report = npl.compare(nand, backends=["reference", "toy"], neurons=["rate"])
+        assert [r.backend for r in report.rows] == ["reference", "toy"] and report.rows[1].deviation < 1e-3
+    finally:
+        registry.backend_info.cache_clear()

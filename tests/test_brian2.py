@@ -185,3 +185,17 @@ def test_interrupt_returns_the_partial_result(sampled, monkeypatch):
     assert res.info["interrupted"] is True
     assert len(res.t) == len(res["o"]) == 399
     assert res["o"][-1] == pytest.approx(-0.1, abs=0.02)
+
+
+def test_to_brian2_is_the_network_run_simulates(sampled):
+    """A user's own Brian2 script: the network, run with brian2, gives run()'s outputs; defaultclock untouched."""
+    rnn = sampled("nand")
+    before = b2.defaultclock.dt
+    net = npl.to_brian2(rnn, {"s1": 0.1, "s2": -0.1}, neurons="regular", seed=2)
+    assert b2.defaultclock.dt == before
+    net.run(0.301 * b2.second)  # one extra step: run() drops the record of the initial state
+    ours = np.asarray(net[[o.name for o in net.objects if o.name.startswith("outputs")][0]].s)[-1, 1:]
+    res = npl.run(rnn, {"s1": 0.1, "s2": -0.1}, 0.3, backend="brian2", neurons="regular", seed=2)
+    np.testing.assert_allclose(ours, res["o"], atol=1e-12)
+    with pytest.raises(npl.ValidationError, match="to_brian2: expected a ProgrammedRNN, got Program"):
+        npl.to_brian2(logic.gate("nand"))

@@ -83,7 +83,7 @@ def test_console_script_runs():
     assert npl.__version__ in out
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["run"], ["compare"], ["sweep"], ["gui"]])
+@pytest.mark.parametrize("command", [[], ["list"], ["backends"], ["run"], ["compare"], ["sweep"], ["gui"]])
 def test_every_command_has_help_with_the_exit_codes(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--help"])
@@ -135,3 +135,14 @@ def test_exit_codes(monkeypatch, capsys, error, code):
     assert main(["run", "nand"]) == code
     err = capsys.readouterr().err
     assert err.startswith("npl-nengo: ") and err.count("\n") == 1
+
+
+def test_backends_lists_the_registry(capsys):
+    assert main(["backends", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == ["reference", "nengo", "nengo_dl", "brian2"]
+    nengo = rows[1]
+    assert nengo["installed"] and nengo["nef"] and "lif" in nengo["neurons"]
+    assert nengo["options"]["synapse"] == "'zoh' or 'euler'"
+    assert main(["backends"]) == 0
+    assert "brian2: neurons rate, regular, poisson, lif" in capsys.readouterr().out

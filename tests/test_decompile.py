@@ -3,21 +3,32 @@
 import numpy as np
 import pytest
 import scipy.sparse
-import scipy.sparse.linalg
 from scipy.integrate import solve_ivp
 
 import npl_nengo as npl
 from npl_nengo.basis import MonomialBasis, tanh_derivatives
-from npl_nengo.decompile import bias_for, drive_code
+from npl_nengo.decompile import bias_for, drive_code, spectral_radius, with_spectral_radius
 
 
 def _reservoir(N=1000, k=3, radius=0.01, seed=0):
     rng = np.random.default_rng(seed)
     A = scipy.sparse.random(N, N, density=0.05, random_state=rng, data_rvs=lambda n: rng.uniform(-0.5, 0.5, n)).tocsr()
-    A = A * (radius / abs(scipy.sparse.linalg.eigs(A, k=1, which="LM", return_eigenvectors=False)[0]))
+    A = with_spectral_radius(A, radius)
     B = rng.uniform(-0.1, 0.1, size=(N, k))
     r_star = rng.uniform(-0.5, 0.5, size=N)
     return A, B, r_star
+
+
+def test_with_spectral_radius_rescales_dense_and_sparse_matrices_alike():
+    A, _, _ = _reservoir(N=200, radius=0.3)
+    assert spectral_radius(A) == pytest.approx(0.3, rel=1e-9)
+    dense = with_spectral_radius(A.toarray(), 0.7)
+    assert isinstance(dense, np.ndarray) and spectral_radius(dense) == pytest.approx(0.7, rel=1e-9)
+    assert scipy.sparse.issparse(with_spectral_radius(A, 0.7))
+    nilpotent = np.triu(np.ones((3, 3)), k=1)
+    assert not np.any(with_spectral_radius(nilpotent, 0.0))
+    with pytest.raises(npl.ValidationError, match="nilpotent"):
+        with_spectral_radius(nilpotent, 0.5)
 
 
 def test_bias_makes_operating_point_a_fixed_point():  # check 1
@@ -151,7 +162,7 @@ def test_lag_code_with_recurrence_follows_the_authors_order():
 
 
 def test_open_loop_rotation_of_a_chaotic_drive():  # check 13
-    from npl_nengo.networks.rotation import rotation
+    from npl_nengo.experiments.rotation import rotation
 
     res = rotation(N=1000, n_steps=10_000, seed=0)
     # docs/method.md: ||R_z X - W R|| / ||R_z X - X|| about 0.01 at N = 1000.

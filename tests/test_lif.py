@@ -81,3 +81,23 @@ def test_compare_runs_the_lif_route_once_per_backend_where_lif_spikes_run():
     assert all(r["result"] == "PASS" and r["tol"] == 0.005 and not r["counted"] for r in report.rows)
     assert all(r["spike_rate"] and r["spike_rate"] <= MAX_HZ for r in report.rows if r["neurons"] == "lif")
     assert networks.get("lorenz").lif_compile == {"gamma": 10.0, "n_neurons": 1500}
+
+
+def test_lif_units_rate_is_nengos_lifrate():
+    """The reference backend's LIF units (``ProgrammedRNN.activate``) are nengo.LIFRate's rate curve,
+    the closed form ``amplitude / (tau_ref + tau_rc log(1 + 1/(J - 1)))`` above threshold, 0 below."""
+    import nengo
+
+    from npl_nengo.rnn import lif_rate
+
+    rnn = _lif("nand")
+    p = rnn.info["activation"]
+    J = np.concatenate([np.linspace(-5.0, 50.0, 20001), [1.0, np.nextafter(1.0, 2.0), 1e6]])
+    above = np.maximum(J - 1.0, 1e-300)
+    closed = np.where(J > 1.0, p["amplitude"] / (p["tau_ref"] + p["tau_rc"] * np.log1p(1.0 / above)), 0.0)
+    got = rnn.activate(J)
+    np.testing.assert_allclose(got, closed, rtol=1e-12, atol=0.0)
+    lif = nengo.LIFRate(tau_rc=p["tau_rc"], tau_ref=p["tau_ref"], amplitude=p["amplitude"])
+    np.testing.assert_array_equal(got, lif.rates(J, 1.0, 0.0).ravel())
+    np.testing.assert_array_equal(lif_rate(J.reshape(3, -1), p), got.reshape(3, -1))  # any shape
+    assert lif_rate(3.0, p).shape == () and lif_rate(3.0, p) == rnn.activate(np.array([3.0]))[0]  # scalars too

@@ -26,6 +26,7 @@ def test_wheel_maps_backends_and_networks_under_npl_nengo(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "npl_nengo/backends/reference.py" in names
     assert "npl_nengo/networks/logic.py" in names
+    assert "npl_nengo/experiments/trained.py" in names and "npl_nengo/registry.py" in names
     assert "npl_nengo/compiler.py" in names
     tops = {n.split("/")[0] for n in names}
     assert "backends" not in tops and "networks" not in tops

@@ -33,7 +33,7 @@ SHORT = 2.5
 
 @pytest.fixture(scope="module")
 def rnn():
-    return pong.compiled()  # taylor, N = 1360 = 2 K, seed 0
+    return pong_app.compiled()  # taylor, N = 1360 = 2 K, seed 0
 
 
 def test_program_is_the_reference_program():

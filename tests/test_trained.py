@@ -9,8 +9,8 @@ import scipy.optimize
 
 import npl_nengo as npl
 from npl_nengo.basis import MonomialBasis
-from npl_nengo.networks import trained as T
-from npl_nengo.networks.rotation import R_Z, thomas_rhs
+from npl_nengo.experiments import trained as T
+from npl_nengo.experiments.rotation import R_Z, thomas_rhs
 
 
 @pytest.fixture(scope="module")

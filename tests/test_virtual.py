@@ -15,6 +15,7 @@ import pytest
 
 import npl_nengo as npl
 from npl_nengo.errors import ValidationError
+from npl_nengo.experiments.guest_sweep import virtualization_sweep
 from npl_nengo.networks import virtual as v
 
 #: Run options that make each backend step the programmed dynamics by forward Euler
@@ -71,7 +72,7 @@ def test_expansion_error_shrinks_as_two_to_the_order_plus_one(order):
 
 
 def test_errors_fall_with_order_and_stay_small_with_guest_size():
-    rows = v.sweep(sizes=(1, 3, 6), orders=(1, 2, 3), seeds=(0,), duration=1.0)
+    rows = virtualization_sweep(sizes=(1, 3, 6), orders=(1, 2, 3), seeds=(0,), duration=1.0)
     by = {(r["n_guest"], r["order"]): r for r in rows}
     for n in (1, 3, 6):
         o1, o2, o3 = (by[n, k] for k in (1, 2, 3))
@@ -152,8 +153,8 @@ def test_guest_validation(change, word):
     (lambda g: v.virtualization(g, 2, drive=[np.sin, np.cos]), "drive"),
     (lambda g: v.virtualization(g, 2, tol=-1.0), "tol"),
     (lambda g: v.virtualization(g, 2, rnn=npl.compile(v.guest_program(v.random_guest(3), 2))), "rnn"),
-    (lambda g: v.sweep(orders=(5,)), "orders"),
-    (lambda g: v.sweep(sizes=(0,)), "sizes"),
+    (lambda g: virtualization_sweep(orders=(5,)), "orders"),
+    (lambda g: virtualization_sweep(sizes=(0,)), "sizes"),
 ])
 def test_bad_arguments_name_the_argument(guest2, call, word):
     with pytest.raises(ValidationError, match=word):

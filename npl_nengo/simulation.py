@@ -1,52 +1,29 @@
-"""The backend contract and :func:`run`.
+"""Running a programmed network: :func:`run`.
 
-A backend is a module in ``npl_nengo.backends`` with
-
-* ``NAME``: its name,
-* ``NEURONS``: the neuron modes it supports,
-* ``run(rnn, inputs, duration, neurons, dt, seed, **options) -> Result``.
-
-Backends are imported only when asked for, so ``import npl_nengo`` never imports
-TensorFlow or Brian2.  A backend only builds and runs the numbers of the
-ProgrammedRNN it receives; it never re-solves weights.
+:func:`run` checks its arguments, looks the backend up in the registry
+(:mod:`npl_nengo.registry`), runs a batch of trials at once where the backend
+batches and one by one where it does not, and checks the outputs.  A backend
+only builds and runs the numbers of the ProgrammedRNN it receives; it never
+re-solves weights.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from .errors import BackendUnavailable, ValidationError
+from .errors import ValidationError
 from . import validation
 from .inputs import InputLike
+from .registry import backend_info
 from .result import MAX_EXCURSION, Result, check_excursion
 from .rnn import ProgrammedRNN
 
 if TYPE_CHECKING:
     from .nef import NEFNetwork
 
-__all__ = ["run", "get_backend", "BACKENDS"]
-
-#: Backend name -> module inside npl_nengo.backends.
-BACKENDS = {"reference": "reference", "nengo": "nengo", "brian2": "brian2", "nengo_dl": "nengo_dl"}
-#: Backends that build nengo networks, and so also run NEF networks (:func:`npl_nengo.nef`).
-NEF_BACKENDS = ("nengo", "nengo_dl")
-
-
-def get_backend(name: str) -> ModuleType:
-    """Import and return a backend module by name."""
-    if name not in BACKENDS:
-        raise ValidationError(f"backend {name!r} is not known (known: {', '.join(BACKENDS)})")
-    try:
-        return importlib.import_module(f"npl_nengo.backends.{BACKENDS[name]}")
-    except ImportError as exc:
-        if isinstance(exc, BackendUnavailable):
-            raise
-        raise BackendUnavailable(f"backend {name!r} cannot be imported: {exc}") from exc
+__all__ = ["run", "output_ranges"]
 
 
 def run(
@@ -110,8 +87,10 @@ def run(
     from .nef import NEFNetwork
 
     if isinstance(rnn, NEFNetwork):
-        if backend not in NEF_BACKENDS:
-            raise ValidationError(f"run: an NEF network runs on {', '.join(NEF_BACKENDS)}, not on backend {backend!r}")
+        if not backend_info(backend).nef:
+            from .registry import nef_backends
+
+            raise ValidationError(f"run: an NEF network runs on {', '.join(nef_backends())}, not on backend {backend!r}")
     elif not isinstance(rnn, ProgrammedRNN):
         hint = " (compile it first: npl_nengo.compile(...))" if type(rnn).__name__ in ("Program", "Circuit") else ""
         raise ValidationError(f"run: expected a ProgrammedRNN, got {type(rnn).__name__}{hint}")
@@ -121,8 +100,8 @@ def run(
         raise ValidationError(f"run: duration {duration} s is shorter than one time step dt={dt} s")
     seed = validation.seed(seed, "run")
     limit = options.pop("max_excursion", MAX_EXCURSION)
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit > 0):
-        raise ValidationError(f"run: max_excursion must be a positive number of range widths or None, got {limit!r}")
+    if limit is not None:
+        limit = validation.number(limit, "max_excursion", "run", positive=True, unit="range widths (or None)")
     result = _run(rnn, inputs, duration, backend, neurons, dt, seed, options)
     check_excursion(result.outputs, result.t, output_ranges(rnn), limit, backend, rnn.name)
     return result
@@ -135,33 +114,11 @@ def output_ranges(rnn: "ProgrammedRNN | NEFNetwork") -> dict[str, tuple[float, f
     return dict(rnn.flat.output_ranges)  # an NEF network: its program's ranges
 
 
-def backend_options(name: str) -> tuple[str, ...]:
-    """The run options a backend declares: the keyword parameters of its ``run`` beyond the common ones.
-
-    A backend's contract is its module: ``NAME``, ``NEURONS`` (the neuron modes
-    it runs), optionally ``BATCHES`` (it runs a batch of trials at once), and
-    ``run(rnn, inputs, duration, neurons, dt, seed, **declared options)``.
-    """
-    params = inspect.signature(get_backend(name).run).parameters
-    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return tuple(p for p, v in params.items() if p not in _COMMON and v.kind in named)
-
-
-#: Parameters every backend's ``run`` takes (``npl_nengo.run`` passes them itself).
-_COMMON = ("rnn", "inputs", "duration", "neurons", "dt", "seed")
-
-
 def _run(rnn, inputs, duration, backend, neurons, dt, seed, options) -> Result:
-    module = get_backend(backend)
-    declared = backend_options(backend)
-    unknown = [k for k in options if k not in declared]
-    if unknown:
-        raise ValidationError(f"run: backend {backend!r} has no option {unknown[0]!r} "
-                              f"(its options: {', '.join(declared)})")
-    if neurons not in module.NEURONS:
-        raise ValidationError(
-            f"run: backend {backend!r} does not support neurons={neurons!r} (supported: {', '.join(module.NEURONS)})"
-        )
+    info = backend_info(backend)
+    options = info.check_options(options)
+    info.check_neurons(neurons)
+    module = info.module
     initial = options.get("initial")
     if isinstance(inputs, (list, tuple)) or isinstance(initial, list):
         if isinstance(inputs, (list, tuple)) and (not inputs or not all(isinstance(x, Mapping) for x in inputs)):
@@ -169,7 +126,7 @@ def _run(rnn, inputs, duration, backend, neurons, dt, seed, options) -> Result:
         n = len(inputs) if isinstance(inputs, (list, tuple)) else len(initial)
         if isinstance(initial, list) and len(initial) != n:
             raise ValidationError(f"run: {len(initial)} initial states for a batch of {n} trials")
-        if not getattr(module, "BATCHES", False):  # trial by trial
+        if not info.batches:  # trial by trial
             trial_inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs] * n
             trial_initial = initial if isinstance(initial, list) else [initial] * n
             rest = {k: v for k, v in options.items() if k != "initial"}
@@ -181,7 +138,7 @@ def _run(rnn, inputs, duration, backend, neurons, dt, seed, options) -> Result:
 def _stack(results: list[Result]) -> Result:
     """Trials run one by one as one batch Result."""
     first = results[0]
-    spikes = None if first.spikes is None else np.stack([r.spikes for r in results])
+    spikes = None if first.spikes is None else np.stack([np.asarray(r.spikes) for r in results])
     info = {**first.info, "trials": len(results),
             "wall_seconds": sum(r.info.get("wall_seconds", 0.0) for r in results),
             "interrupted": any(r.info.get("interrupted") for r in results)}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse
-import scipy.sparse.linalg
 
-from ..decompile import bias_for, decompile
+from ..decompile import bias_for, decompile, with_spectral_radius
+from ..ode import rk4_step
 
 __all__ = ["RotationResult", "rotation", "thomas_rhs", "R_Z"]
 
@@ -70,16 +70,14 @@ def rotation(
     """
     rng_A, rng_B, rng_r = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
     A = scipy.sparse.random(N, N, density=0.05, random_state=rng_A, data_rvs=lambda n: rng_A.uniform(-0.5, 0.5, n))
-    A = A.tocsr()
-    radius = abs(scipy.sparse.linalg.eigs(A, k=1, which="LM", return_eigenvectors=False)[0])
-    A = A * (0.01 / radius)
+    A = with_spectral_radius(A.tocsr(), 0.01)
     B = rng_B.uniform(-0.1, 0.1, size=(N, 3))
     r_star = rng_r.uniform(-0.5, 0.5, size=N)
     d = bias_for(r_star, A)
     code = decompile(B, r_star, A=A, gamma=gamma, degree=2, derivatives=True)
 
     def program(R: np.ndarray) -> np.ndarray:
-        O = np.zeros((3, R.shape[1]))
+        O = np.zeros((3, R.shape[1]))  # noqa: E741 (the paper's target matrix O)
         O[:, 1:4] = R_Z  # linear monomials x1, x2, x3; everything else (and all dx/dt columns) zero
         Wt, *_ = np.linalg.lstsq(R.T, O.T, rcond=1e-15)
         return Wt.T
@@ -96,12 +94,11 @@ def rotation(
     state = np.concatenate([[0.0, 0.0, scale], r_star])
     X = np.empty((n_steps, 3))
     Rs = np.empty((n_steps, 2, 3))  # W r and W_static r per step
+    def stage(state: np.ndarray, d_state: np.ndarray | None, _) -> np.ndarray:
+        return f(state if d_state is None else state + d_state)
+
     for i in range(n_steps):
-        k1 = f(state)
-        k2 = f(state + 0.5 * dt * k1)
-        k3 = f(state + 0.5 * dt * k2)
-        k4 = f(state + dt * k3)
-        state = state + (dt / 6.0) * (k1 + 2 * k2 + 2 * k3 + k4)
+        state = rk4_step(stage, state, dt)
         X[i] = state[:3]
         Rs[i, 0] = W @ state[3:]
         Rs[i, 1] = W_static @ state[3:]
