@@ -43,7 +43,9 @@ reset so that several standalone runs work in one process).
 from __future__ import annotations
 
 import math
+import signal
 import tempfile
+import threading
 import time
 from typing import Any, Literal, Mapping
 
@@ -64,6 +66,10 @@ NAME = "brian2"
 NEURONS = ("rate", "regular", "poisson", "lif")
 TARGETS = ("numpy", "cython", "cpp_standalone")
 METHODS = ("exponential_euler", "euler")
+#: Bytes per recorded value (measured; :func:`npl_nengo.simulation.estimate`): monitors grow their
+#: arrays by doubling; a SpikeMonitor keeps ~20 bytes per spike (at most one per unit and step);
+#: time-varying inputs are tabulated for the whole run (a ``TimedArray``), callables called per step.
+RECORD_BYTES = {"sample": 64, "spike": 56, "input": 32}
 # nengo.LIF's update, step by step (nengo/neurons.py, LIF.step): the refractory time left shrinks
 # by dt, the membrane integrates exactly over the part of the step it is not refractory, and a
 # spike's time inside the step is interpolated, so refractory periods are not rounded to the
@@ -311,33 +317,47 @@ def run(
     phases = rng.uniform(0.0, 1.0, size=rnn.n_neurons) if neurons != "rate" else None
     n_spk = spike_units(record_spikes, neurons != "rate", rnn.n_neurons, NAME)
     start = time.perf_counter()
+    raw, spikes, interrupted = np.zeros((len(rnn.output_names), 0)), None, False
     with _target(target, build_dir) as device:
         b2.seed(seed)
         b2.defaultclock.dt = dt * b2.second
-        net, parts = build(rnn, stim, neurons=neurons, dt=dt, method=method, max_rate=max_rate, r0=r0,
-                           phases=phases, sample_every=sample_every, record_spikes=n_spk)
-        interrupted = False
         try:
-            net.run((n_steps + 1) * dt * b2.second, namespace={})  # never the caller's locals
-        except KeyboardInterrupt:  # runtime targets: keep what was simulated
-            interrupted = True
-        device.finish()
-        raw = np.asarray(parts["outputs"].s)  # (n_out, records)
-        spikes = None
+            net, parts = build(rnn, stim, neurons=neurons, dt=dt, method=method, max_rate=max_rate, r0=r0,
+                               phases=phases, sample_every=sample_every, record_spikes=n_spk)
+        except KeyboardInterrupt:  # Ctrl-C while the network is being built: nothing simulated
+            net, parts, interrupted = None, {}, True
+        if net is not None:
+            with _StopOnInterrupt(net) as stop:
+                try:
+                    net.run((n_steps + 1) * dt * b2.second, namespace={})  # never the caller's locals
+                except KeyboardInterrupt:  # runtime targets: keep what was simulated
+                    stop.interrupted = True
+            if target == "cpp_standalone":
+                if stop.interrupted:  # the simulation runs in a separate program, whole or not at all
+                    raise KeyboardInterrupt
+            else:
+                # a stopped network (Ctrl-C; Brian2's own handler too) returns normally, before the end
+                interrupted = stop.interrupted or float(np.asarray(net.t_)) < (n_steps + 0.5) * dt
+            device.finish()
+            raw = np.asarray(parts["outputs"].s)  # (n_out, records)
+            # steps simulated (of n_steps + 1, the first one's record dropped)
+            done = n_steps if not interrupted else min(n_steps, max(0, int(round(float(np.asarray(net.t_)) / dt))))
         if "spikes" in parts:
             mon = parts["spikes"]
             # spikes during step n (t in [n dt, (n+1) dt), LIF substeps included): row n
             steps = np.floor(np.asarray(mon.t / b2.second) / dt + 1e-9).astype(np.int64)
-            counts = np.zeros((n_steps, n_spk), dtype=np.int16)
+            counts = np.zeros((done, n_spk), dtype=np.int16)
             if neurons == "regular":
                 sign = np.where(np.asarray(mon.v) > 1, 1, -1)
             elif neurons == "poisson":
                 sign = np.sign(np.asarray(mon.a))
             else:
                 sign = np.ones(len(steps))
-            keep = (steps >= 0) & (steps < n_steps)
+            keep = (steps >= 0) & (steps < done)
             np.add.at(counts, (steps[keep], np.asarray(mon.i)[keep]), sign[keep].astype(np.int16))
             spikes = counts
+        elif n_spk and net is None:
+            spikes = np.zeros((0, n_spk), dtype=np.int16)
     wall = time.perf_counter() - start
     n_rec = n_steps // sample_every
     data = raw[:, 1 : n_rec + 1]  # fewer when interrupted
@@ -350,6 +370,53 @@ def run(
               "max_rate": max_rate if neurons in ("regular", "poisson") else None, "interrupted": interrupted,
               "steps": data.shape[1] * sample_every},
     )
+
+
+class _StopOnInterrupt:
+    """Ctrl-C during ``net.run``: stop the network at the end of the step it is in.
+
+    Brian2 installs a SIGINT handler of its own on import that stops a running network, but it
+    depends on a preference (``core.stop_on_keyboard_interrupt``), logs a warning, and raises
+    ``KeyboardInterrupt`` wherever the code is while the network is still being prepared (code
+    generation), where it may be swallowed by a callback.  This one is installed for the run only
+    (from the main thread; elsewhere Brian2's stays): the first Ctrl-C asks the network to stop
+    (``net.stop()``, applied again after ``before_run``, which clears it, so a Ctrl-C during code
+    generation ends the run before its first step); a second one raises ``KeyboardInterrupt``.
+    """
+
+    def __init__(self, net: Any) -> None:
+        self.net, self.interrupted = net, False
+        self._installed = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.interrupted:
+            raise KeyboardInterrupt
+        self.interrupted = True
+        self.net.stop()
+
+    def __enter__(self) -> "_StopOnInterrupt":
+        net, before_run = self.net, self.net.before_run
+
+        def before_run_then_stop(*args: Any, **kwargs: Any) -> Any:
+            result = before_run(*args, **kwargs)
+            if self.interrupted:  # before_run clears a stop asked for before it
+                net.stop()
+            return result
+
+        net.before_run = before_run_then_stop
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+                self._installed = True
+            except ValueError:  # not the main interpreter's main thread
+                pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
+        self.net.__dict__.pop("before_run", None)
 
 
 class _target:

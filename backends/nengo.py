@@ -58,6 +58,9 @@ NEURONS = ("rate", "regular", "poisson", "stochastic", "lif")
 #: Runs NEF networks (:func:`npl_nengo.nef`) as well.
 NEF = True
 SYNAPSES = ("zoh", "euler")
+#: Bytes per recorded value (measured; :func:`npl_nengo.simulation.estimate`): a probe keeps every
+#: sample as its own small array (~100 bytes each) until the run ends, then copies them into one.
+RECORD_BYTES = {"sample": 256, "spike": 40, "input": 0}
 
 __all__ = ["NAME", "NEURONS", "SYNAPSES", "build", "build_nef", "to_nengo", "neuron_type", "run", "InitialFilter"]
 
@@ -257,27 +260,44 @@ def simulate(
     """Run ``net`` and read ``probes``; returns ``(t, data, interrupted, wall_seconds, build_seconds)``.
 
     ``simulator`` defaults to ``nengo.Simulator``.  Ctrl-C returns what was
-    simulated so far (``interrupted=True``).
+    simulated so far (``interrupted=True``), nothing if it came while the
+    simulator was being built.  Every probe's data then ends at the same step
+    (a step cut short by Ctrl-C may have been recorded by some probes and not
+    by others), and ``t`` has as many samples as the probes of period
+    ``sample_every``.
     """
     simulator = simulator or nengo.Simulator
     n_steps = int(round(duration / dt))
     start = time.perf_counter()
     interrupted = False
-    with warnings.catch_warnings():
-        # Ensemble(gain=1, bias=d) of LIF units: nengo derives max_rates for its
-        # report and warns for units that never fire at x=0; harmless here.
-        warnings.filterwarnings("ignore", message="Non-finite values detected in `max_rates`")
-        warnings.filterwarnings("ignore", message="invalid value encountered in log1p")
-        sim = simulator(net, dt=dt, seed=seed, progress_bar=False, **sim_options)
+    sim = None
+    try:
+        with warnings.catch_warnings():
+            # Ensemble(gain=1, bias=d) of LIF units: nengo derives max_rates for its
+            # report and warns for units that never fire at x=0; harmless here.
+            warnings.filterwarnings("ignore", message="Non-finite values detected in `max_rates`")
+            warnings.filterwarnings("ignore", message="invalid value encountered in log1p")
+            sim = simulator(net, dt=dt, seed=seed, progress_bar=False, **sim_options)
+    except KeyboardInterrupt:  # while building: nothing simulated
+        interrupted = True
     build_seconds = time.perf_counter() - start
+    if sim is None:
+        data = {name: np.zeros((0, p.size_in)) for name, p in probes.items()}
+        return np.zeros(0), data, interrupted, time.perf_counter() - start, build_seconds
     with sim:
         try:
             sim.run_steps(n_steps)
         except KeyboardInterrupt:
             interrupted = True
-        data = {name: np.asarray(sim.data[p]) for name, p in probes.items()}
+        raw = {name: np.asarray(sim.data[p]) for name, p in probes.items()}
+        # The steps every probe has seen in full: a probe of period m with n samples has seen at
+        # most n m + m - 1 steps.
+        period = {name: max(1, int(round(p.sample_every / dt))) if p.sample_every else 1 for name, p in probes.items()}
+        steps = min([sim.n_steps] + [len(raw[k]) * period[k] + period[k] - 1 for k in raw])
+        data = {name: (v if v.size else np.zeros((0, probes[name].size_in)))[: steps // period[name]]
+                for name, v in raw.items()}
         # not sim.trange(): it builds an array of every step (16 MiB per 10^6 steps) to pick the samples
-        t = (np.arange(sim.n_steps // sample_every) + 1) * (sample_every * dt)
+        t = (np.arange(steps // sample_every) + 1) * (sample_every * dt)
     return t, data, interrupted, time.perf_counter() - start, build_seconds
 
 
@@ -368,7 +388,7 @@ def run(
     t, data, interrupted, wall, build_seconds = simulate(net, probes, duration, dt, seed, sample_every, simulator=simulator,
                                           optimize=optimize)
     spikes = spike_counts([data.pop(f"_spikes{i}") for i in range(len(spike_probes))], ensembles, dt)
-    outputs = {name: np.asarray(v).reshape(len(v), -1)[:, 0] for name, v in data.items()}
+    outputs = {name: np.asarray(v).reshape(len(v), -1)[:, 0] if len(v) else np.zeros(0) for name, v in data.items()}
     check_finite(outputs, t, backend_name, rnn.name)
     return Result(
         t=t, outputs=outputs, backend=backend_name, neurons=neurons, dt=dt, seed=seed, name=rnn.name, spikes=spikes,

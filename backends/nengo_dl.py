@@ -90,6 +90,8 @@ NEF = True
 #: Steps per ``sim.run_steps`` call.  Inputs are made and probes decimated chunk by chunk, so a long
 #: run's memory is bounded by ``sample_every``; Ctrl-C between chunks returns the partial result.
 CHUNK_STEPS = 1000
+#: Bytes per recorded value (measured; :func:`npl_nengo.simulation.estimate`).
+RECORD_BYTES = {"sample": 32, "spike": 32, "input": 0}
 
 __all__ = ["NAME", "NEURONS", "DTYPES", "BATCHES", "run", "gpu_available"]
 
@@ -250,29 +252,40 @@ def run(
 
     start = time.perf_counter()
     done, interrupted = 0, False
+    raw: dict[str, np.ndarray] = {name: np.zeros((len(trials), 0)) for name in probes}
+    spikes = None
+    build_seconds = 0.0
     with warnings.catch_warnings():
         if quiet:
             warnings.filterwarnings("ignore", message="No GPU support detected")
             warnings.filterwarnings("ignore", category=UserWarning, module="nengo_dl")
-        with nengo_dl.Simulator(net, dt=dt, seed=seed, minibatch_size=len(trials), device=device,
-                                progress_bar=progress_bar) as sim:
-            build_seconds = time.perf_counter() - start
-            try:
-                while done < n_steps:
-                    n = min(CHUNK_STEPS, n_steps - done)
-                    sim.run_steps(n, data=chunk_data(done, done + n) or None, progress_bar=progress_bar)
-                    done += n
-            except KeyboardInterrupt:
-                interrupted = True
+        try:
+            sim = nengo_dl.Simulator(net, dt=dt, seed=seed, minibatch_size=len(trials), device=device,
+                                     progress_bar=progress_bar)
+        except KeyboardInterrupt:  # Ctrl-C while TensorFlow builds the graph: nothing simulated
+            sim, interrupted = None, True
+        build_seconds = time.perf_counter() - start
+        if sim is not None:
+            with sim:
+                try:
+                    while done < n_steps:
+                        n = min(CHUNK_STEPS, n_steps - done)
+                        sim.run_steps(n, data=chunk_data(done, done + n) or None, progress_bar=progress_bar)
+                        done += n
+                except KeyboardInterrupt:
+                    interrupted = True
 
-            def probed(p) -> np.ndarray:  # (trials, samples, dims); nothing yet if interrupted at once
-                return np.asarray(sim.data[p]) if done >= sample_every else np.zeros((len(trials), 0, 1))
+                def probed(p) -> np.ndarray:  # (trials, samples, dims); nothing yet if interrupted at once
+                    return np.asarray(sim.data[p]) if done >= sample_every else np.zeros((len(trials), 0, 1))
 
-            raw = {name: probed(p)[:, :, 0] for name, p in probes.items()}  # (trials, samples)
-            spikes = nengo_backend.spike_counts([np.asarray(sim.data[p]) for p in spike_probes], ensembles, dt) \
-                if done else None
-            for name, p in kick_probes.items():  # per-trial initial states (linear superposition)
-                raw[name] = raw[name] + probed(p)[:, :, 0]
+                raw = {name: probed(p)[:, :, 0] for name, p in probes.items()}  # (trials, samples)
+                # a chunk cut short by Ctrl-C may have left data in some probes: keep the steps done
+                spikes = nengo_backend.spike_counts([np.asarray(sim.data[p])[:, :done] for p in spike_probes],
+                                                    ensembles, dt) if done else None
+                for name, p in kick_probes.items():  # per-trial initial states (linear superposition)
+                    raw[name] = raw[name][:, : done // sample_every] + probed(p)[:, : done // sample_every, 0]
+    if spikes is None and spike_probes:  # Ctrl-C before the first step
+        spikes = np.zeros((len(trials), 0, n_spk), dtype=np.int16)
     wall = time.perf_counter() - start
     n_rec = done // sample_every
     t = (np.arange(n_rec) + 1) * sample_every * dt

@@ -34,6 +34,9 @@ NAME = "reference"
 NEURONS = ("rate", "regular", "poisson")
 INTEGRATORS = ("rk4", "euler")
 _CHUNK = 4096  # steps whose input values are computed at once
+#: Bytes per recorded value (measured; :func:`npl_nengo.simulation.estimate`): outputs are float64
+#: (and copied once at the end), spike counts int16.
+RECORD_BYTES = {"sample": 24, "spike": 2, "input": 0}
 
 
 def run(
@@ -90,7 +93,7 @@ def run(
         return g * (drive(r + dr, u) - r - dr)
 
     start = time.perf_counter()
-    step = 0
+    step = recorded = 0  # completed steps, recorded samples
     try:
         for c0 in range(0, n_steps, _CHUNK):
             c1 = min(n_steps, c0 + _CHUNK)
@@ -119,16 +122,17 @@ def run(
                     r = decay * r + (1.0 - decay) * n / (dt * max_rate)
                 step += 1
                 if step % sample_every == 0:
-                    row = step // sample_every - 1
-                    outs[row] = rnn.W @ r
-                    if not np.all(np.isfinite(outs[row])):
-                        bad = rnn.output_names[int(np.argmin(np.isfinite(outs[row])))]
+                    outs[recorded] = rnn.W @ r
+                    if not np.all(np.isfinite(outs[recorded])):
+                        bad = rnn.output_names[int(np.argmin(np.isfinite(outs[recorded])))]
                         raise SimulationError(
                             f"reference: {rnn.name!r} diverged: output {bad!r} is not finite at t={step * dt:.6g} s"
                         )
-    except KeyboardInterrupt:
+                    recorded += 1
+    except KeyboardInterrupt:  # Ctrl-C: keep the steps completed (a step cut short is not counted)
         interrupted = True
-    n_done = step // sample_every
+    # Ctrl-C may land between a step and its record: the record ends at the last sample written
+    n_done = min(recorded, step // sample_every)
     t = (np.arange(n_done) + 1) * sample_every * dt
     return Result(
         t=t,

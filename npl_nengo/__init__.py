@@ -8,7 +8,7 @@ into a :class:`Report`, :func:`sweep` scores it over a parameter grid on dask.
 
 from ._version import __version__
 
-from .errors import BackendUnavailable, CompileError, FormatError, NplError, SimulationError, ValidationError
+from .errors import BackendUnavailable, CompileError, FormatError, NplError, SaveError, SimulationError, ValidationError
 from .program import Circuit, Program
 from .rnn import ProgrammedRNN, load
 from .compiler import compile  # noqa: A004
@@ -50,6 +50,7 @@ __all__ = [
     "FormatError",
     "BackendUnavailable",
     "SimulationError",
+    "SaveError",
 ]
 
 

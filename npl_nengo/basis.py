@@ -17,10 +17,34 @@ import numpy as np
 
 from .errors import ValidationError
 
-__all__ = ["MonomialBasis", "tanh_derivatives", "MAX_BASIS"]
+__all__ = ["MonomialBasis", "tanh_derivatives", "MAX_BASIS", "basis_size", "power_terms"]
 
 #: Largest basis the compiler builds (number of monomials); keeps hostile degrees bounded.
 MAX_BASIS = 20_000
+
+
+def basis_size(n_vars: int, degree: int, where: str = "basis") -> int:
+    """Number of monomials of total degree ``<= degree`` in ``n_vars`` variables, ``C(n + D, D)``.
+
+    Raises :class:`ValidationError` above :data:`MAX_BASIS`, before anything is built.
+    """
+    if n_vars < 0 or degree < 0:
+        raise ValidationError(f"{where}: n_vars={n_vars} and degree={degree} must be >= 0")
+    size = comb(n_vars + degree, degree)
+    if size > MAX_BASIS:
+        raise ValidationError(
+            f"{where}: {n_vars} variables at degree {degree} need {size} monomials "
+            f"(more than {MAX_BASIS}); lower the degree or split the program"
+        )
+    return size
+
+
+def power_terms(terms: int, power: int) -> int:
+    """Most terms of ``(t_1 + ... + t_terms) ** power`` expanded: the multinomial count
+    ``C(terms + power - 1, power)``."""
+    if power == 0 or terms == 0:
+        return 1
+    return comb(terms + power - 1, power)
 
 
 class MonomialBasis:
@@ -33,14 +57,7 @@ class MonomialBasis:
     """
 
     def __init__(self, n_vars: int, degree: int):
-        if n_vars < 0 or degree < 0:
-            raise ValidationError(f"basis: n_vars={n_vars} and degree={degree} must be >= 0")
-        size = comb(n_vars + degree, degree)
-        if size > MAX_BASIS:
-            raise ValidationError(
-                f"basis: {n_vars} variables at degree {degree} need {size} monomials "
-                f"(more than {MAX_BASIS}); lower the degree or split the program"
-            )
+        basis_size(n_vars, degree)
         self.n_vars = n_vars
         self.degree = degree
         # Each multiset of variables of size <= degree is one monomial: K rows, not (D+1)^k candidates.
@@ -51,9 +68,12 @@ class MonomialBasis:
                 for i in combo:
                     p[i] += 1
                 rows.append(tuple(p))
-        rows.sort(key=lambda p: (sum(p), max(p, default=0), tuple(-e for e in p)))
-        self.exponents = np.array(rows, dtype=np.int64).reshape(len(rows), n_vars)
-        self.index = {tuple(int(e) for e in p): i for i, p in enumerate(self.exponents)}
+        E = np.array(rows, dtype=np.int64).reshape(len(rows), n_vars)
+        # sort by total degree, then largest exponent, then exponents in descending lexicographic order
+        # (np.lexsort's last key is the primary one)
+        keys = [-E[:, j] for j in reversed(range(n_vars))] + [E.max(axis=1, initial=0), E.sum(axis=1)]
+        self.exponents = E[np.lexsort(keys)] if n_vars else E
+        self.index = {p: i for i, p in enumerate(map(tuple, self.exponents.tolist()))}
 
     def __len__(self) -> int:
         return len(self.exponents)
@@ -69,7 +89,8 @@ class MonomialBasis:
     @cached_property
     def factorials(self) -> np.ndarray:
         """``p! = prod_i p_i!`` for each monomial."""
-        return np.array([np.prod([factorial(int(e)) for e in p]) for p in self.exponents], dtype=float)
+        table = np.array([float(factorial(k)) for k in range(self.degree + 1)])
+        return np.prod(table[self.exponents], axis=1) if self.n_vars else np.ones(len(self))
 
     @cached_property
     def shift(self) -> np.ndarray:

@@ -11,7 +11,11 @@ and judged by the network's metric.  Everything a cell is lives here once:
 * :func:`plan`, the cells of a grid (the NEF route only where NEF runs, LIF
   routes once per backend that has LIF spikes);
 * :func:`level_tol`, the one tolerance policy for logic levels;
-* :func:`run_cell`, which runs and judges one cell into a :class:`Row`.
+* :func:`compile_route` and :func:`run_cell`, which build a route's network
+  and run and judge one cell into a :class:`Row`; a cell that fails, with a
+  library error or any other exception, is an ``ERROR`` row saying why
+  (:func:`failure`), and the other cells go on.  Only ``KeyboardInterrupt``
+  and ``SystemExit`` stop a comparison or a sweep.
 
 ``compare`` and ``sweep`` differ only in what they do around it: ``compare``
 runs the cells in this process against a rate reference, ``sweep`` ships
@@ -31,8 +35,8 @@ import numpy as np
 from .errors import NplError, ValidationError
 from .result import Result
 
-__all__ = ["METHODS", "LIF_ROUTES", "Cell", "Row", "Target", "plan", "run_cell", "level_tol", "neurons_for", "build",
-           "deviation", "relative_deviation", "names", "seeds"]
+__all__ = ["METHODS", "LIF_ROUTES", "Cell", "Row", "Target", "plan", "run_cell", "compile_route", "error_row", "failure",
+           "level_tol", "neurons_for", "build", "deviation", "relative_deviation", "names", "seeds"]
 
 #: Routes: the paper's min-norm solve, the noise-aware fit on tanh units (signed spikes),
 #: the same fit on LIF units (positive spikes, ``activation="lif"``), NEF ensembles.
@@ -338,14 +342,41 @@ def run_cell(target: Target, network: Any, cell: Cell, *, dt: float = 1e-3, tol:
     -------
     Row
         ``result="ERROR"`` with the message when the run raised a library error
-        (e.g. spike noise amplified into a divergence).
+        (e.g. spike noise amplified into a divergence), or with the exception's
+        type and message when anything else failed (a metric's bug, a backend's
+        crash): one cell's failure never ends the comparison or sweep.
+        ``KeyboardInterrupt`` and ``SystemExit`` propagate.
     """
+    start = time.perf_counter()
+    try:
+        row = Row(target.name, cell.method, cell.seed, cell.backend, cell.mode or cell.neurons, cell.neurons,
+                  cell.n_neurons if cell.n_neurons is not None else int(network.n_neurons), cell.max_rate,
+                  float(getattr(network, "weight_norm", math.nan)), compile_s, target.counted(cell))
+    except Exception as exc:  # noqa: BLE001 - not a network this cell can run
+        row = error_row(target, cell, failure(exc), compile_s)
+        row.wall_s = time.perf_counter() - start
+        return row
+    try:
+        _run_and_judge(row, target, network, cell, dt, tol, run_options, spike_units, reference)
+    except Exception as exc:  # noqa: BLE001 - a library error (e.g. a divergence) or anything else: the row says
+        _failed(row, exc)
+    row.wall_s = time.perf_counter() - start
+    return row
+
+
+def _failed(row: Row, exc: BaseException) -> None:
+    """Make ``row`` an ERROR row for ``exc`` (whatever a partial judgement had filled in is dropped)."""
+    row.result, row.passed, row.error, row.tol, row.accuracy = "ERROR", False, math.nan, None, None
+    row.message, row.statistic = failure(exc), "error"
+    row.deviation, row.deviation_by_output, row.spike_rate, row.run_s = math.nan, {}, None, math.nan
+    row.run, row.score = None, None
+
+
+def _run_and_judge(row: Row, target: Target, network: Any, cell: Cell, dt: float, tol: float | None,
+                   run_options: Mapping[str, Any] | None, spike_units: int | None, reference: Result | None) -> None:
+    """:func:`run_cell`'s work, into ``row``; raises what the run or the judgement raised."""
     from .simulation import run
 
-    size = cell.n_neurons if cell.n_neurons is not None else int(network.n_neurons)
-    row = Row(target.name, cell.method, cell.seed, cell.backend, cell.mode or cell.neurons, cell.neurons, size,
-              cell.max_rate, float(getattr(network, "weight_norm", math.nan)), compile_s,
-              target.counted(cell))
     options: dict[str, Any] = {**target.run_options(cell), **(run_options or {}), "dt": dt, "seed": cell.seed}
     if cell.neurons != "rate":
         if spike_units:
@@ -353,22 +384,15 @@ def run_cell(target: Target, network: Any, cell: Cell, *, dt: float = 1e-3, tol:
         if cell.method not in LIF_ROUTES:
             options["max_rate"] = cell.max_rate or DEFAULT_MAX_RATE
     cell_tol = (tol if tol is not None else level_tol(cell.method, cell.neurons)) if target.takes_level_tol else None
-    start = time.perf_counter()
-    try:
-        if target.metric is not None:
-            if cell_tol is not None:
-                options["tol"] = cell_tol
-            score = target.metric(network, backend=cell.backend, neurons=cell.neurons, **options)
-            result = score.result
-        else:
-            inputs = dict(target.inputs) or _default_inputs(network)
-            score, result = None, run(network, inputs, duration=target.duration, backend=cell.backend,
-                                      neurons=cell.neurons, **options)
-    except NplError as exc:
-        row.message, row.passed, row.statistic = str(exc), False, "error"
-        row.wall_s = time.perf_counter() - start
-        return row
-    row.wall_s = time.perf_counter() - start
+    if target.metric is not None:
+        if cell_tol is not None:
+            options["tol"] = cell_tol
+        score = target.metric(network, backend=cell.backend, neurons=cell.neurons, **options)
+        result = score.result
+    else:
+        inputs = dict(target.inputs) or _default_inputs(network)
+        score, result = None, run(network, inputs, duration=target.duration, backend=cell.backend,
+                                  neurons=cell.neurons, **options)
     row.run, row.score = result, score
     if score is not None:
         row.result, row.passed, row.error = ("PASS" if score.passed else "FAIL"), bool(score.passed), float(score.error)
@@ -383,7 +407,27 @@ def run_cell(target: Target, network: Any, cell: Cell, *, dt: float = 1e-3, tol:
         row.spike_rate = _spike_rate(result)
         if reference is not None:
             row.deviation, row.deviation_by_output = relative_deviation(result, reference, network)
-    return row
+
+
+def failure(exc: BaseException) -> str:
+    """The message of a failed cell: a library error's own message; for any other exception, its type and
+    message (``ZeroDivisionError: division by zero``): an unexpected failure says what it was."""
+    if isinstance(exc, NplError):
+        return str(exc)
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def compile_route(target: Target, method: str, seed: int, n_neurons: int | None = None,
+                  max_rate: float | None = None) -> tuple[Any, float, str]:
+    """Build a route's network: ``(network, seconds, "")``, or ``(None, seconds, "compile: <why>")`` if the
+    build raised (a library error or any other ``Exception``; the route's cells become ERROR rows)."""
+    start = time.perf_counter()
+    try:
+        network = target.build(method, seed, n_neurons, max_rate)
+    except Exception as exc:  # noqa: BLE001 - the route's rows say why
+        return None, time.perf_counter() - start, f"compile: {failure(exc)}"
+    return network, time.perf_counter() - start, ""
 
 
 def error_row(target: Target, cell: Cell, message: str, compile_s: float = math.nan) -> Row:
@@ -471,8 +515,11 @@ def names(values: Sequence[str] | str, what: str, where: str) -> list[str]:
 
 
 def seeds(values: Sequence[int] | int, where: str) -> list[int]:
-    """One seed or a list of them: non-negative integers (Python or numpy), duplicates dropped."""
+    """One seed or a list of them: integers in 0..2**32-1 (Python or numpy), duplicates dropped."""
+    from . import validation
+
     values = [values] if isinstance(values, (int, np.integer)) else list(values)
-    if not values or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in values):
-        raise ValidationError(f"{where}: seeds must be non-negative integers, got {values!r}")
+    if not values or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s <= validation.MAX_SEED
+                         for s in values):
+        raise ValidationError(f"{where}: seeds must be integers in 0..{validation.MAX_SEED}, got {values!r}")
     return [int(s) for s in dict.fromkeys(values)]

@@ -3,7 +3,8 @@
     npl-nengo list [--json]
     npl-nengo backends [--json]
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
-                       [--method taylor] [--n-neurons N] [--plot out.png] [--save net.npz] [--json]
+                       [--method taylor] [--n-neurons N] [--sample-every N] [--plot out.png] [--save net.npz]
+                       [--json]
     npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,lif,nef]
                            [--neurons rate,regular] [--seeds 0,1] [--out DIR] [--check] [--json]
     npl-nengo sweep NAME [--n-neurons 50,100,200] [--max-rates 1000] [--methods taylor,sampled,lif,nef]
@@ -15,13 +16,17 @@
 Exit codes (:data:`EXIT_CODES`): 0 done, 1 ``--check`` found a failing cell,
 2 a user mistake (reported in one line on stderr, no traceback), 3 a backend
 or engine that is not installed, 4 a simulation that diverged, 130 interrupted.
+Ctrl-C during ``run``'s simulation keeps the partial result: it is printed
+(``interrupted at t=...``), saved and plotted as asked, and the exit code is 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 from typing import Any, Sequence
 
 from ._version import __version__
@@ -71,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--neurons", default="rate", help="rate, regular or poisson (default rate)")
     r.add_argument("--duration", type=float, default=None, help="simulated seconds (default: the network's)")
     r.add_argument("--input", action="append", default=[], metavar="NAME=VALUE", help="hold an input at a value")
-    r.add_argument("--plot", metavar="PNG", help="write a plot of the outputs")
+    r.add_argument("--sample-every", type=int, default=None, metavar="N",
+                   help="record every N-th step (default 1): bounds the memory of a long run")
+    r.add_argument("--plot", metavar="PNG", help="write a plot of the outputs (.png, .pdf, .svg, ...; no extension: .png)")
     r.add_argument("--save", metavar="NPZ", help="save the compiled network")
     r.add_argument("--force", action="store_true", help="overwrite an existing --save file")
 
@@ -119,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="neuron: the compiled reservoir (taylor, rate units); nef: NEF ensembles (default neuron)")
     g.add_argument("--neurons", type=int, default=None, dest="n_neurons", metavar="N",
                    help="neurons per part (default: the compiler's choice)")
-    g.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: a free one)")
+    g.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1, 0..65535 (default 0: a free one)")
     g.add_argument("--no-browser", dest="browser", action="store_false",
                    help="only print the URL (for servers and ssh sessions)")
     return p
@@ -201,37 +208,88 @@ def _cmd_backends(args) -> int:
     return 0
 
 
+def _plot_path(path: str) -> str:
+    """``--plot``'s file, checked before the run: a known image type in a directory that exists."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    target = _file_path(path, "--plot")
+    kind = target.suffix[1:].lower()
+    if not kind:
+        return str(target) + ".png"
+    supported = FigureCanvasBase.get_supported_filetypes()
+    if kind not in supported:
+        raise ValidationError(f"--plot {path!r}: {kind!r} is not an image type matplotlib writes "
+                              f"(use one of {', '.join('.' + k for k in sorted(supported))})")
+    return str(target)
+
+
+def _file_path(path: str, option: str) -> Path:
+    """A file to write: not a directory, in a writable directory that exists."""
+    target = Path(path)
+    if not path or not target.name or target.is_dir():
+        raise ValidationError(f"{option} {path!r}: a directory, not a file name")
+    parent = target.parent
+    if not parent.is_dir():
+        raise ValidationError(f"{option} {path!r}: directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValidationError(f"{option} {path!r}: directory {str(parent)!r} is not writable")
+    return target
+
+
+def _save_path(path: str, force: bool) -> None:
+    """``--save``'s file, checked before the run (as :meth:`ProgrammedRNN.save` names it)."""
+    target = _file_path(path, "--save")
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    if target.is_dir():
+        raise ValidationError(f"--save {path!r}: {str(target)!r} is a directory")
+    if target.exists() and not force:
+        raise ValidationError(f"--save {path!r}: {str(target)!r} exists; pass --force to replace it")
+
+
 def _cmd_run(args) -> int:
     from .simulation import run
 
+    plot = _plot_path(args.plot) if args.plot is not None else None  # before the run: a long run must not end in a typo
+    if args.save is not None:
+        _save_path(args.save, args.force)
     entry, rnn = _load_network(args)
     if rnn is None:
         rnn = _compile(entry, args, args.method)
     inputs = dict(entry.inputs) if entry is not None else {}
     inputs.update(_parse_inputs(args.input))
     duration = args.duration if args.duration is not None else (entry.duration if entry else 1.0)
-    options = {"max_rate": args.max_rate} if args.neurons != "rate" else {}
+    options: dict[str, Any] = {"max_rate": args.max_rate} if args.neurons != "rate" else {}
+    if args.sample_every is not None:
+        options["sample_every"] = args.sample_every
     result = run(rnn, inputs, duration=duration, backend=args.backend, neurons=args.neurons, dt=args.dt,
                  seed=args.seed, **options)
-    saved = str(rnn.save(args.save, overwrite=args.force)) if args.save else None
-    if args.plot:
-        _plot(result, args.plot)
-    final = {k: float(v[-1]) for k, v in result.outputs.items()}
+    interrupted = bool(result.info.get("interrupted"))
+    t_end = float(result.t[-1]) if len(result.t) else 0.0
+    saved = str(rnn.save(args.save, overwrite=args.force)) if args.save is not None else None
+    if plot:
+        _plot(result, plot)
+    final = {k: float(v[-1]) if len(v) else None for k, v in result.outputs.items()}
     if args.json:
         print(json.dumps({"network": rnn.name, "backend": result.backend, "neurons": result.neurons,
                           "duration": duration, "inputs": inputs, "final": final, "n_neurons": rnn.n_neurons,
                           "method": rnn.method, "weight_norm": rnn.weight_norm, "saved": saved,
-                          "plot": args.plot, "wall_seconds": result.info.get("wall_seconds")}, indent=2))
+                          "plot": plot, "wall_seconds": result.info.get("wall_seconds"),
+                          "interrupted": interrupted, "t_end": t_end, "samples": len(result.t)}, indent=2))
     else:
         print(rnn.summary())
-        print(f"ran {duration:g} s on {result.backend} ({result.neurons}) with inputs "
+        ran = f"interrupted at t={t_end:g} s of {duration:g} s" if interrupted else f"ran {duration:g} s"
+        print(f"{ran} on {result.backend} ({result.neurons}) with inputs "
               f"{', '.join(f'{k}={v:g}' for k, v in inputs.items()) or 'none'}")
         for k, v in final.items():
-            print(f"  {k} = {v:+.5f}")
+            print(f"  {k} = {v:+.5f}" if v is not None else f"  {k}: no sample recorded")
         if saved:
             print(f"saved {saved}")
-        if args.plot:
-            print(f"plot {args.plot}")
+        if plot:
+            print(f"plot {plot}")
+    if interrupted:
+        print(f"npl-nengo: interrupted at t={t_end:g} s (the partial result is above)", file=sys.stderr)
+        return 130
     return 0
 
 
@@ -271,7 +329,8 @@ def _emit(args, outcome, saved: str) -> None:
         return
     print(outcome.table())
     if written:
-        print(saved.format(markdown=written["markdown"], figures=len(written) - 3))
+        print(saved.format(markdown=written["markdown"], figures=len(written) - 3,
+                       others=", ".join(k for k in written if k != "markdown")))
 
 
 def _cmd_sweep(args) -> int:
@@ -281,7 +340,7 @@ def _cmd_sweep(args) -> int:
                    max_rates=_list_of(args.max_rates, float, "--max-rates"), methods=args.methods,
                    seeds=_list_of(args.seeds, int, "--seeds"), backends=args.backends, neurons=args.neurons,
                    dt=args.dt, tol=args.tol, scheduler=args.scheduler, workers=args.workers, progress=_progress(args))
-    _emit(args, result, "sweep: {markdown} (+ csv, json, png)")
+    _emit(args, result, "sweep: {markdown} (+ {others})")
     return 0
 
 
@@ -296,7 +355,10 @@ def _plot(result, path: str) -> None:
     ax.set_title(f"{result.name} on {result.backend} ({result.neurons})")
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    try:
+        fig.savefig(path, dpi=100)
+    except ValueError as exc:  # matplotlib's word on a format it cannot write
+        raise ValidationError(f"--plot {path!r}: {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

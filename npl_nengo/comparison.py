@@ -14,10 +14,9 @@ the NEF network with rate neurons (``nengo.LIFRate``) on nengo.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable, Mapping, Sequence
 
-from .cells import METHODS, Cell, Row, Target, deviation, plan, relative_deviation, run_cell
+from .cells import METHODS, Cell, Row, Target, compile_route, deviation, error_row, plan, relative_deviation, run_cell
 from .cells import names as _cell_names, seeds as _cell_seeds
 from . import validation
 from .registry import BACKENDS
@@ -90,7 +89,11 @@ def compare(
     Report
         One row per cell: metric verdict and error, deviation from the rate
         reference, wall time, neuron count and spike rate; writes Markdown,
-        CSV, JSON and PNG plots (:meth:`Report.save`).
+        CSV, JSON and PNG plots (:meth:`Report.save`).  A cell whose compile
+        or run raised (a library error, or any other exception) is an
+        ``ERROR`` row with the message (``TypeName: message`` for an
+        unexpected exception) and the other cells still run; only
+        ``KeyboardInterrupt`` and ``SystemExit`` end the comparison.
     """
     from tqdm.auto import tqdm
 
@@ -101,6 +104,8 @@ def compare(
     seeds = _cell_seeds(seeds, "compare")
     methods = [target.compiled.method] if target.compiled is not None else _cell_names(methods, "methods", "compare")
     max_rate = validation.number(max_rate, "max_rate", "compare", positive=True, unit="Hz")
+    if n_neurons is not None:
+        n_neurons = validation.integer(n_neurons, "n_neurons", "compare", minimum=1)
     cells = plan(methods, seeds, backends, modes, max_rates=[float(max_rate)], where="compare")
 
     rows: list[Row] = []
@@ -110,9 +115,11 @@ def compare(
         for route in dict.fromkeys(c.compile_key for c in cells):
             todo = [c for c in cells if c.compile_key == route]
             method, _, seed, _ = route
-            start = time.perf_counter()
-            net = target.build(method, seed, n_neurons=n_neurons, max_rate=max_rate)
-            compile_s = time.perf_counter() - start
+            net, compile_s, message = compile_route(target, method, seed, n_neurons, max_rate)
+            if net is None:  # the route's cells are ERROR rows, the others still run
+                rows += [error_row(target, cell, message, compile_s) for cell in todo]
+                bar.update(len(todo))
+                continue
             # the rate reference: the same network at rate level on the numpy reference backend (NEF: on nengo)
             ref_cell = Cell(method, seed, "nengo" if method == "nef" else "reference", "rate", "rate", None,
                             todo[0].max_rate)

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import validation
 from ._version import __version__
-from .basis import MonomialBasis
+from .basis import MonomialBasis, basis_size
 from .decompile import drive_code
 from .errors import CompileError, ValidationError
 from .program import Circuit, Flat, Program, flatten
@@ -188,7 +188,7 @@ def _neurons_for(n_neurons, path: str, program: Program, method: str, degree: in
         n = n_neurons
     if n is None:
         if method == "taylor":
-            K = len(MonomialBasis(len(program.variables), _taylor_degree(program, degree)))
+            K = basis_size(len(program.variables), _taylor_degree(program, degree), f"Program {program.name!r}")
             return max(30, 2 * K)
         return 100 * max(1, len(program.variables))
     n = validation.integer(n, f"n_neurons for part {path!r}", "compile", minimum=1)
@@ -264,7 +264,7 @@ def _samples(N: int, n_samples: int | None) -> int:
 def _check_cost(program: Program, path: str, N: int, method: str, degree: int | None, n_samples: int | None) -> None:
     """Refuse a compile whose largest matrix exceeds :data:`MAX_MATRIX` elements, before allocating it."""
     if method == "taylor":
-        rows, what = len(MonomialBasis(len(program.variables), _taylor_degree(program, degree))), "monomials"
+        rows, what = basis_size(len(program.variables), _taylor_degree(program, degree), f"Program {program.name!r}"), "monomials"
     else:
         rows, what = _samples(N, n_samples), "samples"
     if N * rows > MAX_MATRIX:

@@ -15,6 +15,7 @@ __all__ = [
     "FormatError",
     "BackendUnavailable",
     "SimulationError",
+    "SaveError",
 ]
 
 
@@ -47,3 +48,13 @@ class BackendUnavailable(NplError, ImportError):
 
 class SimulationError(NplError, RuntimeError):
     """A simulation diverged or could not be run."""
+
+
+class SaveError(ValidationError, OSError):
+    """A file or directory could not be written, or may not be: the message names the path and why.
+
+    A :class:`ValidationError` (the path given is unusable: it exists, it is a directory, its
+    directory is missing or read-only, another process is writing there) and an :class:`OSError`
+    (``errno`` is the operating system's, where there is one), so ``except NplError``,
+    ``except ValueError`` and ``except OSError`` all catch it.
+    """

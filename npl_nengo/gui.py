@@ -24,13 +24,25 @@ value plot for every ``model.outputs`` node.  It lives in a temporary directory,
 so the work tree stays clean and a layout never outlives a change of route.
 
 nengo_gui serves without TLS unless given a certificate, and its own launcher
-refuses other interfaces without one; this module serves loopback only.
+refuses other interfaces without one; this module serves loopback only, on a
+port in 0..65535 (0: a free one; the URL printed names the port bound).  Its
+request handler (:func:`_request_handler`) answers a path that climbs out of
+the served tree (``..``, encoded or not) with 403 before any authentication,
+a static file that does not exist with 404, and never sends a Python
+traceback to a client: errors are one-line pages, the traceback of an
+unexpected one goes to the server's log only.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import ipaddress
+import logging
+import mimetypes
 import os
+import pkgutil
+import posixpath
 import runpy
 import socket
 import sys
@@ -41,8 +53,12 @@ import webbrowser
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+from . import validation
 from .errors import BackendUnavailable, ValidationError
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ROUTES",
@@ -201,6 +217,101 @@ def _loopback(host: str) -> None:
                               "so it listens on 127.0.0.1 / ::1 only")
 
 
+#: Largest request body (POST) the GUI reads: its login form and editor saves are small.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def _climbs(path: str) -> bool:
+    """Whether a request path leaves the served tree: a ``..`` segment (percent-encoded or not, ``/``
+    or ``\\`` separated), a NUL byte."""
+    decoded = unquote(unquote(path))  # %252e%252e too
+    return "\x00" in decoded or ".." in decoded.replace("\\", "/").split("/")
+
+
+@functools.cache
+def _request_handler() -> type:
+    """nengo_gui's request handler, answering hostile and failing requests cleanly.
+
+    nengo_gui's own handler sends the traceback of any unexpected error to the client as a 500
+    page (``GET /static/none.js`` showed the installation's paths) and logs every 403/404 with a
+    traceback; a POST without ``Content-Length`` ends in a traceback.  This subclass refuses a
+    path with ``..`` with 403 before authentication, serves static files with 404 for any it does
+    not hold, answers errors with a short page (no traceback, no reflected path) and logs one line
+    (the traceback of an unexpected error to the server's log only).
+    """
+    from urllib.parse import parse_qs, urlparse
+
+    from nengo_gui import server
+    from nengo_gui.guibackend import GuiRequestHandler
+
+    reasons = {400: "Bad request", 403: "Forbidden", 404: "Not found", 413: "Request too large",
+               426: "Upgrade required", 500: "Internal server error"}
+
+    def page(code: int, headers: Any = ()) -> Any:
+        reason = reasons.get(code, "Error")
+        headers = tuple(h for h in headers if isinstance(h, tuple) and len(h) == 2)  # nengo's 426 has strings
+        return server.HtmlResponse(f"<h1>{code} {html.escape(reason)}</h1>".encode(), code=code, headers=headers)
+
+    class SafeRequestHandler(GuiRequestHandler):
+        def do_POST(self) -> None:
+            try:
+                length = int(self.headers.get("Content-Length", ""))
+            except ValueError:
+                return self._error(400)
+            if not 0 <= length <= MAX_BODY_BYTES:
+                return self._error(413)
+            if "multipart/form-data" in self.headers.get("Content-Type", ""):
+                return self._error(400)
+            try:
+                body = self.rfile.read(length).decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                return self._error(400)
+            self.db = {k: v[0] for k, v in parse_qs(body).items()}
+            self.do_GET()
+
+        def do_GET(self) -> None:
+            try:
+                parsed = urlparse(self.path)
+                if _climbs(parsed.path):
+                    raise server.Forbidden()
+                self.resource = parsed.path
+                self.query = parse_qs(parsed.query)
+                self.db.update({k: v[0] for k, v in self.query.items() if k not in self.db})
+                if "Cookie" in self.headers:
+                    self.request_cookies.parse_request(self.headers.get("Cookie"))
+                if "upgrade" in self.headers.get("Connection", "close").lower():
+                    self.handle_upgrade()
+                else:
+                    self.http_GET()
+            except server.HttpError as err:
+                self._error(err.code, err.headers)
+            except Exception:  # a bug or a broken connection: the traceback stays on this side
+                logger.exception("nengo_gui: %s %r failed", self.command, self.path)
+                self._error(500)
+
+        def _error(self, code: int, headers: Any = ()) -> None:
+            logger.info("nengo_gui: %s %r: %d", self.command, self.path, code)
+            try:
+                page(code, headers).send(self)
+            except OSError:  # the client left
+                pass
+
+        def serve_static(self) -> Any:
+            """``/static/*``: the package's files, 404 for anything else (directories, missing files)."""
+            name = posixpath.normpath(self.resource.lstrip("/"))
+            if not name.startswith("static/") or _climbs(name):
+                raise server.Forbidden()
+            try:
+                data = pkgutil.get_data("nengo_gui", name)
+            except (OSError, ValueError):
+                data = None
+            if data is None:
+                raise server.HttpError(404, "Not found")
+            return server.HttpResponse(data, mimetypes.guess_type(name)[0] or "application/octet-stream")
+
+    return SafeRequestHandler
+
+
 class Server:
     """A nengo_gui server running in a daemon thread (from :func:`start`).
 
@@ -227,7 +338,9 @@ class Server:
 
         gui.server.create_page = track
         self.script = script
-        self.port: int = gui.server.server_port
+        # the port bound (nengo_gui keeps the one asked for, which is 0 for a free one)
+        self.port: int = int(gui.server.bindings[0].socket.getsockname()[1])
+        gui.server.server_port = self.port
         self._base = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
         self.url = self._base + str(gui.server.get_resource(token=True))
         self._thread = threading.Thread(target=gui.start, name=f"nengo_gui:{self.port}", daemon=True)
@@ -294,6 +407,7 @@ def start(script: str | os.PathLike, host: str = "127.0.0.1", port: int = 0, *,
     from nengo_gui.gui import BaseGUI
     from nengo_gui.guibackend import GuiServerSettings, ModelContext
 
+    port = validation.port(port, "gui")
     _patch_nengo_gui()
     script = Path(script).resolve()
     if not script.is_file():
@@ -314,7 +428,16 @@ def start(script: str | os.PathLike, host: str = "127.0.0.1", port: int = 0, *,
         page_settings.filename_cfg = str(cfg)
     settings = GuiServerSettings((host, port), auto_shutdown=auto_shutdown)
     try:
-        gui = BaseGUI(ModelContext(filename=str(script)), settings, page_settings)
+        with warnings.catch_warnings(record=True) as caught:  # nengo_gui warns, then fails, on a busy port
+            warnings.simplefilter("always")
+            try:
+                gui = BaseGUI(ModelContext(filename=str(script)), settings, page_settings)
+            except (RuntimeError, OSError) as exc:
+                why = "; ".join(str(w.message) for w in caught) or str(exc)
+                raise ValidationError(f"gui: cannot listen on {host} port {port}: {why}") from None
+        for w in caught:  # others, as they were
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        gui.server.RequestHandlerClass = _request_handler()
     except BaseException:
         if tmpdir is not None:
             tmpdir.cleanup()
@@ -376,6 +499,7 @@ def gui_main(name: str, route: str = "neuron", n_neurons: int | None = None, bro
     ``$NPL_NENGO_NEURONS`` (set for this process, which also runs nengo_gui).
     Raises :class:`~npl_nengo.errors.ValidationError` for a bad name, route or count.
     """
+    port = validation.port(port, "gui")
     os.environ[ROUTE_ENV] = _route(route)
     n_neurons = _n_neurons(n_neurons)
     if n_neurons is None:

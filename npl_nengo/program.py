@@ -16,21 +16,29 @@ from typing import Any, Callable, Mapping, Sequence, Union
 import numpy as np
 import sympy
 
+from .basis import MAX_BASIS, power_terms
 from .errors import ValidationError
-from .expressions import check_label, check_name, parse_expression
+from .expressions import Budget, check_label, check_name, parse_expression
 
-__all__ = ["Program", "Circuit", "Part", "Flat"]
+__all__ = ["Program", "Circuit", "Part", "Flat", "Polynomial"]
 
 Range = tuple[float, float]
 Expression = Union[str, sympy.Expr, float, int]
 #: Largest total degree the ``taylor`` compiler accepts.
 MAX_DEGREE = 12
+#: Most names (state variables, inputs and maps) in one program.
+MAX_NAMES = 1_000
+#: Most coefficient products spent expanding one program's right-hand sides into polynomials
+#: (measured about 0.5 microseconds each: this bounds the expansion to about half a second).
+MAX_EXPANSION = 1_000_000
 
 
 def _check_range(value: Any, where: str) -> Range:
     try:
         lo, hi = value
         lo, hi = float(lo), float(hi)
+    except OverflowError:  # an int beyond float64
+        raise ValidationError(f"{where}: range is not finite (a bound overflows float64)") from None
     except (TypeError, ValueError):
         raise ValidationError(f"{where}: range {value!r} is not a pair (low, high) of numbers") from None
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -101,6 +109,12 @@ class Program:
         initial = _mapping(initial, where, "initial")
         if not derivatives and not maps:
             raise ValidationError(f"{where}: the program is empty (give derivatives or maps)")
+        n_names = len(derivatives) + len(inputs) + len(maps)
+        if n_names > MAX_NAMES:
+            raise ValidationError(
+                f"{where}: {n_names} state variables, inputs and maps (more than {MAX_NAMES}); "
+                f"split it into smaller programs (parts of a Circuit)"
+            )
         seen: dict[str, str] = {}
         for kind, names in (("state variable", derivatives), ("input", inputs), ("map", maps)):
             for var in names:
@@ -122,11 +136,12 @@ class Program:
             raise ValidationError(f"{where}: state variable {missing[0]!r} has no range in 'ranges'")
         self.ranges: dict[str, Range] = {k: _check_range(v, f"{where}: variable {k!r}") for k, v in ranges.items()}
         self.symbols: dict[str, sympy.Symbol] = {v: sympy.Symbol(v, real=True) for v in self.variables}
+        budget = Budget()  # bounds the parsing of all expressions together
         self.derivatives: dict[str, sympy.Expr] = {
-            v: parse_expression(e, self.symbols, f"{where}: d({v})/dt") for v, e in derivatives.items()
+            v: parse_expression(e, self.symbols, f"{where}: d({v})/dt", budget) for v, e in derivatives.items()
         }
         self.map_expressions: dict[str, sympy.Expr] = {
-            v: parse_expression(e, self.symbols, f"{where}: map {v!r}") for v, e in maps.items()
+            v: parse_expression(e, self.symbols, f"{where}: map {v!r}", budget) for v, e in maps.items()
         }
         self.initial: dict[str, float] = {}
         for var, value in initial.items():
@@ -134,6 +149,8 @@ class Program:
                 raise ValidationError(f"{where}: initial value given for {var!r}, which is not a state variable")
             try:
                 value = float(value)
+            except OverflowError:  # an int beyond float64
+                value = math.inf
             except (TypeError, ValueError):
                 raise ValidationError(f"{where}: initial value of {var!r} is not a number") from None
             if not math.isfinite(value):
@@ -170,32 +187,54 @@ class Program:
 
     # -- polynomial view (taylor compiler) ------------------------------------------
     @cached_property
-    def polynomials(self) -> dict[str, sympy.Poly] | None:
-        """Each output's right-hand side as a polynomial in :attr:`variables`, or None if one is not."""
-        gens = [self.symbols[v] for v in self.variables]
-        out = {}
+    def polynomials(self) -> dict[str, Polynomial] | None:
+        """Each output's right-hand side as a polynomial in :attr:`variables`, or None if one is not.
+
+        The cost of expanding is estimated from the expression tree first (the
+        multinomial count of every power of a sum, the product of the term counts
+        of every product), and a program whose expansion could exceed
+        :data:`~npl_nengo.basis.MAX_BASIS` monomials or :data:`MAX_EXPANSION`
+        coefficient products is refused (:class:`ValidationError`) before expanding.
+        """
+        shapes = {}
         for name, expr in self.expressions.items():
-            if _degree_bound(expr) > MAX_DEGREE:
+            shape = _Shape.of(expr, {})
+            if shape.degree > MAX_DEGREE:
                 return None
-            try:
-                poly = sympy.Poly(expr, *gens) if gens else sympy.Poly(expr, sympy.Symbol("_unused"))
-            except sympy.PolynomialError:
-                return None
-            if not all(c.is_number and c.is_real for c in poly.coeffs()):
-                return None
-            out[name] = poly
-        return out
+            shapes[name] = shape
+        work = 0
+        for name, shape in shapes.items():
+            if shape.terms > MAX_BASIS:
+                raise ValidationError(
+                    f"Program {self.name!r}: {name!r} could expand to {shape.terms} monomials (more than "
+                    f"{MAX_BASIS}, the largest basis the taylor method builds); lower its degree, expand it "
+                    f"yourself or use method='sampled'"
+                )
+            work += shape.work
+            if work > MAX_EXPANSION:
+                raise ValidationError(
+                    f"Program {self.name!r}: expanding {name!r} (and the outputs before it) into polynomials "
+                    f"would take about {work:.3g} coefficient products (more than {MAX_EXPANSION:.3g}); "
+                    f"expand it yourself or use method='sampled'"
+                )
+        gens = [self.symbols[v] for v in self.variables]
+        return {name: _polynomial(expr, gens, f"Program {self.name!r}: {name!r}")
+                for name, expr in self.expressions.items()}
 
     def non_polynomial_term(self) -> tuple[str, str] | None:
-        """``(output, term)`` for the first term that is not a polynomial, or None."""
-        gens = set(self.symbols.values())
+        """``(output, term)`` for the first term that is not a polynomial, or None (found without expanding)."""
         for name, expr in self.expressions.items():
             bound = _degree_bound(expr)
-            if math.isfinite(bound) and bound > MAX_DEGREE:
-                return name, f"degree above {MAX_DEGREE}"
-            for term in sympy.Add.make_args(sympy.expand(expr) if math.isfinite(bound) else expr):
-                if not term.is_polynomial(*gens):
+            if math.isfinite(bound):
+                if bound > MAX_DEGREE:
+                    return name, f"degree above {MAX_DEGREE}"
+                continue
+            term = expr
+            while True:  # descend to the smallest sub-expression that is not a polynomial
+                inner = next((a for a in term.args if not math.isfinite(_degree_bound(a))), None)
+                if inner is None:
                     return name, str(term)
+                term = inner
         return None
 
     @property
@@ -214,12 +253,14 @@ class Program:
         poly = polys[output]
         vec = np.zeros(len(basis))
         for monom, coeff in poly.terms():
-            monom = tuple(monom) if self.variables else ()
             if monom not in basis.index:
                 raise ValidationError(
                     f"Program {self.name!r}: {output!r} has a term of degree {sum(monom)} above the basis degree {basis.degree}"
                 )
-            vec[basis.index[monom]] = float(coeff)
+            try:
+                vec[basis.index[monom]] = float(coeff)
+            except OverflowError:
+                vec[basis.index[monom]] = math.inf
         if not np.all(np.isfinite(vec)):
             raise ValidationError(f"Program {self.name!r}: {output!r} has non-finite coefficients")
         return vec
@@ -256,6 +297,177 @@ def _degree_bound(expr: sympy.Expr) -> float:
             return _degree_bound(base) * int(exp)
         return math.inf
     return math.inf
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What expanding an expression costs, found from its tree without expanding.
+
+    ``degree`` bounds its total degree (inf if it is not a polynomial), ``names`` are
+    its variables, ``terms`` bounds its number of monomials once expanded, and
+    ``work`` counts the coefficient products :func:`_expand` spends on it.
+    """
+
+    degree: float
+    names: frozenset
+    terms: int
+    work: int
+
+    @staticmethod
+    def of(expr: sympy.Expr, memo: dict) -> _Shape:
+        if expr in memo:
+            return _Shape(memo[expr].degree, memo[expr].names, memo[expr].terms, 0)  # shared: expanded once
+        if expr.is_Number:
+            shape = _Shape(0, frozenset(), 1, 1)
+        elif expr.is_Symbol:
+            shape = _Shape(1, frozenset([expr]), 1, 1)
+        elif expr.is_Add or expr.is_Mul or expr.is_Pow:
+            shape = _Shape._compound(expr, memo)
+        else:
+            shape = _Shape(math.inf, frozenset(), 1, 0)
+        memo[expr] = shape
+        return shape
+
+    @staticmethod
+    def _compound(expr: sympy.Expr, memo: dict) -> _Shape:
+        if expr.is_Pow:
+            base_expr, exp = expr.args
+            if not (exp.is_Integer and exp >= 0):
+                return _Shape(math.inf, frozenset(), 1, 0)
+            base, n = _Shape.of(base_expr, memo), int(exp)
+            if not math.isfinite(base.degree):
+                return _Shape(math.inf, frozenset(), 1, 0)
+            degree = base.degree * n
+            if degree > MAX_DEGREE:  # refused by degree: no cost to count (n may be huge: x**16**16 is folded)
+                return _Shape(degree, base.names, 1, 0)
+            cap = _monomials(len(base.names), degree)
+            work, acc = base.work, base.terms
+            for k in range(2, n + 1):  # _expand multiplies by the base n - 1 times
+                work += acc * base.terms
+                acc = min(power_terms(base.terms, k), cap)
+            return _Shape(degree, base.names, min(acc, cap), work)
+        parts = [_Shape.of(a, memo) for a in expr.args]
+        if any(not math.isfinite(p.degree) for p in parts):
+            return _Shape(math.inf, frozenset(), 1, 0)
+        names = frozenset().union(*(p.names for p in parts))
+        degree = max(p.degree for p in parts) if expr.is_Add else sum(p.degree for p in parts)
+        if degree > MAX_DEGREE:
+            return _Shape(degree, names, 1, 0)
+        if expr.is_Add:
+            terms = min(sum(p.terms for p in parts), _monomials(len(names), degree))
+            return _Shape(degree, names, terms, sum(p.work for p in parts) + terms)
+        cap = _monomials(len(names), degree)
+        work, acc = parts[0].work, parts[0].terms
+        for p in parts[1:]:
+            work += p.work + acc * p.terms
+            acc = min(acc * p.terms, cap)
+        return _Shape(degree, names, acc, work)
+
+
+def _monomials(n_vars: int, degree: float) -> int:
+    """Monomials of total degree <= ``degree`` in ``n_vars`` variables (capped to keep it cheap)."""
+    if degree > 4 * MAX_DEGREE:
+        return 1 << 62
+    return math.comb(n_vars + int(degree), int(degree))
+
+
+_BITS = 5  # bits per exponent in a packed monomial (exponents stay <= MAX_DEGREE < 32)
+
+
+def _expand(expr: sympy.Expr, index: dict, memo: dict) -> dict[int, int | float]:
+    """A polynomial expression as ``{packed monomial: coefficient}``.
+
+    A monomial is packed into one integer, ``_BITS`` bits per variable, so multiplying
+    monomials is adding integers.  Coefficients are Python ints while exact, floats
+    otherwise (a rational becomes its float64 value).  The caller has bounded the
+    degree (every exponent stays below ``2**_BITS``) and the work (:class:`_Shape`).
+    """
+    if expr in memo:
+        return memo[expr]
+    out: dict[int, int | float]
+    if expr.is_Integer:
+        out = {0: int(expr)}
+    elif expr.is_Number:
+        out = {0: float(expr)}
+    elif expr.is_Symbol:
+        out = {1 << (_BITS * index[expr]): 1}
+    elif expr.is_Add:
+        out = {}
+        for arg in expr.args:
+            for m, c in _expand(arg, index, memo).items():
+                out[m] = out.get(m, 0) + c
+    elif expr.is_Mul:
+        out = _expand(expr.args[0], index, memo)
+        for arg in expr.args[1:]:
+            out = _times(out, _expand(arg, index, memo))
+    else:  # a power by a whole number >= 0 (checked by _Shape)
+        base, n = _expand(expr.args[0], index, memo), int(expr.args[1])
+        out = base if n else {0: 1}
+        for _ in range(n - 1):
+            out = _times(out, base)
+    memo[expr] = out
+    return out
+
+
+def _times(a: dict[int, int | float], b: dict[int, int | float]) -> dict[int, int | float]:
+    out: dict[int, int | float] = {}
+    get = out.get
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            m = ma + mb
+            out[m] = get(m, 0) + ca * cb
+    return out
+
+
+@dataclass(frozen=True)
+class Polynomial:
+    """A right-hand side expanded into monomials: ``{exponents: coefficient}`` over ``gens``.
+
+    Sparse (sympy's ``Poly`` is dense in every generator: slow for a dozen variables).
+    Coefficients are ints while exact, else floats; none is zero.
+    """
+
+    gens: tuple[sympy.Symbol, ...]
+    monomials: dict[tuple[int, ...], int | float]
+
+    def terms(self) -> list[tuple[tuple[int, ...], int | float]]:
+        """``[(exponents, coefficient), ...]``."""
+        return list(self.monomials.items())
+
+    def coeffs(self) -> list[int | float]:
+        return list(self.monomials.values())
+
+    def total_degree(self) -> int:
+        """Largest total degree of a term (0 for the zero polynomial)."""
+        return max((sum(m) for m in self.monomials), default=0)
+
+    def as_expr(self) -> sympy.Expr:
+        return sympy.Add(*(sympy.Mul(sympy.Integer(c) if isinstance(c, int) else sympy.Float(c),
+                                     *(g**e for g, e in zip(self.gens, m))) for m, c in self.monomials.items()))
+
+
+def _polynomial(expr: sympy.Expr, gens: list[sympy.Symbol], where: str) -> Polynomial:
+    """``expr`` (a polynomial whose expansion :class:`_Shape` has bounded) as a :class:`Polynomial`."""
+    index = {g: i for i, g in enumerate(gens)}
+    try:
+        packed = _expand(expr, index, {})
+    except OverflowError:  # an int coefficient too large to meet a float
+        packed = {0: math.inf}
+    mask = (1 << _BITS) - 1
+    shifts = [_BITS * i for i in range(len(gens))]
+    monomials: dict[tuple[int, ...], int | float] = {}
+    for m, c in packed.items():
+        if c == 0:
+            continue
+        if isinstance(c, float) or abs(c) > 2**53:
+            try:
+                finite = math.isfinite(float(c))
+            except OverflowError:
+                finite = False
+            if not finite:
+                raise ValidationError(f"{where}: a coefficient overflows float64 once the expression is expanded")
+        monomials[tuple((m >> k) & mask for k in shifts)] = c
+    return Polynomial(tuple(gens), monomials)
 
 
 # ------------------------------------------------------------------------------------

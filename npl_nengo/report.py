@@ -3,8 +3,10 @@
 A report holds one row per cell (compiler method, seed, backend, neuron mode)
 and, in memory, the runs behind them (for the plots).  ``report.save(dir)``
 writes ``report.md``, ``report.csv``, ``report.json`` and the PNG figures of
-:mod:`npl_nengo.plots`; each file is written to a temporary name and renamed,
-so an interrupted save never leaves half a file.
+:mod:`npl_nengo.plots` into a directory of its own (new, empty, or an earlier
+report's), claimed against other writers for the time it writes; each file is
+written into a staging folder and renamed into place, so an interrupted save
+never leaves half a file (:func:`npl_nengo.files.claim_directory`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import os
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ContextManager
 
 from .cells import Row
-from .files import jsonable, prepare_directory, write_atomic
+from .files import DirectoryClaim, claim_directory, jsonable, write_atomic
 from .result import Result
 
 __all__ = ["Report"]
@@ -29,6 +31,8 @@ __all__ = ["Report"]
 COLUMNS = ("backend", "method", "neurons", "seed", "N", "weight_norm", "result", "passed", "counted", "error", "tol",
            "statistic", "deviation", "spike_rate", "wall_s", "run_s", "compile_s", "message")
 FILES = ("report.md", "report.csv", "report.json")
+#: The figures a report may hold (:func:`npl_nengo.plots.report_figures`).
+FIGURES = ("outputs.png", "spikes.png", "truth_table.png", "attractor.png")
 GENERATOR = "npl_nengo.compare"
 
 
@@ -126,7 +130,7 @@ class Report:
         body = []
         for r in self.rows:
             tol = _num(r["tol"])
-            body.append([r["backend"], r["method"], r["neurons"], *([str(r["seed"])] if many else []), str(r["N"]),
+            body.append([r["backend"], r["method"], r["neurons"], *([str(r["seed"])] if many else []), _num(r["N"]),
                          _num(r["weight_norm"]), _num(r["error"]), tol, _num(r["deviation"]),
                          _num(r["spike_rate"], ".0f"), _num(r["wall_s"], ".2f"), r.get("statistic", ""),
                          r["result"] + ("" if r.get("counted", True) else "*")
@@ -204,17 +208,34 @@ class Report:
     def save(self, directory: str | os.PathLike, overwrite: bool = False) -> dict[str, Path]:
         """Write ``report.md``, ``report.csv``, ``report.json`` and the figures into ``directory``.
 
-        Raises :class:`ValidationError` if the directory holds report files that
-        an earlier comparison did not write, unless ``overwrite``.
+        The directory is the report's own: it is created if missing, and must
+        be empty or hold an earlier comparison's report (replaced); another
+        process saving there at the same time gets an error.  ``overwrite``
+        adds the report to a directory that holds other files (they are left
+        alone; a file of theirs that a report file replaces is kept as
+        ``NAME.orig``), and waits for another writer to finish instead of
+        failing.  Failures are :class:`~npl_nengo.SaveError` (a
+        :class:`ValidationError`) naming the path.
         """
-        directory = prepare_directory(directory, FILES, GENERATOR, overwrite, "report")
-        figures = self.plot(directory)
-        paths = {"markdown": directory / "report.md", "csv": directory / "report.csv",
-                 "json": directory / "report.json"}
-        write_atomic(paths["csv"], self.to_csv())
-        write_atomic(paths["json"], self.to_json())
-        write_atomic(paths["markdown"], self.to_markdown([f.name for f in figures]))
-        return {**paths, **{f.stem: f for f in figures}}
+        with self.claim(directory, overwrite) as claim:
+            staging = claim.staging()
+            figures = self.plot(staging)
+            write_atomic(staging / "report.json", self.to_json())
+            write_atomic(staging / "report.csv", self.to_csv())
+            write_atomic(staging / "report.md", self.to_markdown([f.name for f in figures]))
+            written = claim.commit(["report.json", "report.csv", *(f.name for f in figures), "report.md"])
+        return {"markdown": written["report.md"], "csv": written["report.csv"], "json": written["report.json"],
+                **{Path(name).stem: written[name] for name in (f.name for f in figures)}}
+
+    @staticmethod
+    def claim(directory: str | os.PathLike, overwrite: bool = False) -> ContextManager[DirectoryClaim]:
+        """Hold ``directory`` for a report until the ``with`` block ends (what :meth:`save` does while it writes).
+
+        A command that will save a comparison can claim its directory before
+        running it: a second command aimed at the same directory then fails at
+        once, and :meth:`save` inside the block shares the claim.
+        """
+        return claim_directory(directory, FILES + FIGURES, GENERATOR, overwrite, "report")
 
     def _repr_markdown_(self) -> str:  # Jupyter
         return self.to_markdown()

@@ -26,16 +26,21 @@ import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, ContextManager, Iterator, Sequence
 
-from .errors import BackendUnavailable, NplError, ValidationError
+from .errors import BackendUnavailable, ValidationError
 from . import validation
-from .cells import METHODS, Cell, Row, Target, error_row, names, plan, run_cell, seeds as _seeds
-from .files import jsonable, prepare_directory, write_atomic
+from .cells import METHODS, Cell, Row, Target, compile_route, error_row, failure, names, plan, run_cell
+from .cells import seeds as _seeds
+from .files import DirectoryClaim, claim_directory, jsonable, write_atomic
 
 __all__ = ["sweep", "SweepResult"]
 
 GENERATOR = "npl_nengo.sweep"
+#: The files of a saved sweep (``sweep.png`` only where some trial has an error to plot).
+FILES = ("sweep.md", "sweep.csv", "sweep.json", "sweep.png")
+#: Distinct error messages the table and the Markdown list (the JSON and CSV files hold every trial's).
+MAX_LISTED = 10
 #: How long to try reaching a ``scheduler=`` address.
 CONNECT_TIMEOUT = "10s"
 ROW_KEYS = ("network", "method", "N", "max_rate", "seed", "backend", "mode", "neurons", "result", "passed", "error",
@@ -44,21 +49,41 @@ ROW_KEYS = ("network", "method", "N", "max_rate", "seed", "backend", "mode", "ne
 
 # -- tasks (run on the workers; module-level so that they pickle by reference) ----------------------
 def _compile_task(name: str, cell: Cell) -> dict:
-    """Build a cell's network on a worker (the library entry's compile for its route, at the grid's N)."""
+    """Build a cell's network on a worker (the library entry's compile for its route, at the grid's N).
+
+    Never raises: a failure (an unexpected exception included) is the message of its cells' ERROR rows."""
     start = time.perf_counter()
     try:
-        net = Target.of(name, where="sweep").build(cell.method, cell.seed, cell.n_neurons, cell.max_rate)
-        return {"network": net, "compile_s": time.perf_counter() - start, "message": ""}
-    except NplError as exc:
-        return {"network": None, "compile_s": time.perf_counter() - start, "message": f"compile: {exc}"}
+        target = Target.of(name, where="sweep")
+    except Exception as exc:  # noqa: BLE001 - the cells' rows say what went wrong
+        return {"network": None, "compile_s": time.perf_counter() - start, "message": f"compile: {failure(exc)}"}
+    network, compile_s, message = compile_route(target, cell.method, cell.seed, cell.n_neurons, cell.max_rate)
+    return {"network": network, "compile_s": compile_s, "message": message}
 
 
 def _run_task(compiled: dict, name: str, cell: Cell, dt: float, tol: float | None) -> Row:
-    """Run and judge one cell on a worker: :func:`npl_nengo.cells.run_cell`, the numbers sent back."""
-    target = Target.of(name, where="sweep")
+    """Run and judge one cell on a worker: :func:`npl_nengo.cells.run_cell`, the numbers sent back.
+
+    Never raises an ``Exception``: a failure is the cell's ERROR row."""
+    try:
+        target = Target.of(name, where="sweep")
+    except Exception as exc:  # noqa: BLE001
+        return _failed_row(name, cell, failure(exc), compiled.get("compile_s", math.nan))
     if compiled["network"] is None:
         return error_row(target, cell, compiled["message"], compiled["compile_s"])
     return run_cell(target, compiled["network"], cell, dt=dt, tol=tol, compile_s=compiled["compile_s"]).without_run()
+
+
+def _failed_row(name: str, cell: Cell, message: str, compile_s: float = math.nan) -> Row:
+    """An ERROR row for a cell whose task failed outside the cell runner (a lost worker, ...)."""
+    return Row(name, cell.method, cell.seed, cell.backend, cell.mode or cell.neurons, cell.neurons, cell.n_neurons,
+               cell.max_rate, compile_s=compile_s, message=message, statistic="error")
+
+
+def _one_line(message: str, limit: int) -> str:
+    """A message on one line, cut to ``limit`` characters (the JSON and CSV files keep it whole)."""
+    message = " ".join(message.split())
+    return message if len(message) <= limit else message[:limit - 1] + "…"
 
 
 # -- result --------------------------------------------------------------------------------------------
@@ -77,7 +102,8 @@ class SweepResult:
     settings: dict = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
-        """Per (method, backend, neurons, max_rate, N): seeds passed, median error, mean accuracy."""
+        """Per (method, backend, neurons, max_rate, N): seeds passed, trials that raised an error (``errors``),
+        median error, mean accuracy."""
         groups: dict[tuple, list[Row]] = {}
         for r in self.rows:
             groups.setdefault((r["method"], r["backend"], r["mode"], r["max_rate"], r["N"]), []).append(r)
@@ -90,21 +116,38 @@ class SweepResult:
             out.append({"method": method, "backend": backend, "mode": mode, "neurons": rs[0]["neurons"],
                         "max_rate": max_rate, "N": n,
                         "trials": len(rs), "passed": sum(bool(r["passed"]) for r in rs),
+                        "errors": sum(r["result"] == "ERROR" for r in rs),
                         "median_error": statistics.median(errors) if errors else math.nan,
                         "accuracy": sum(acc) / len(acc) if acc else None})
         return out
 
+    def failures(self) -> list[tuple[str, int]]:
+        """The messages of the trials that raised an error (result ``ERROR``), each once, with how many."""
+        counts: dict[str, int] = {}
+        for r in self.rows:
+            if r["result"] == "ERROR":
+                counts[r["message"] or "error"] = counts.get(r["message"] or "error", 0) + 1
+        return list(counts.items())
+
     def table(self) -> str:
-        """The summary as a fixed-width text table."""
-        head = ("method", "backend", "neurons", "max_rate", "N", "passed", "median error", "accuracy")
+        """The summary as a fixed-width text table, then the errors trials raised (if any)."""
+        errors = any(r["result"] == "ERROR" for r in self.rows)
+        head = ("method", "backend", "neurons", "max_rate", "N", "passed", "median error", "accuracy",
+                *(("errors",) if errors else ()))
         body = [(g["method"], g["backend"], g["neurons"], "–" if g["max_rate"] is None else f"{g['max_rate']:g}",
                  str(g["N"]), f"{g['passed']}/{g['trials']}",
                  "–" if math.isnan(g["median_error"]) else f"{g['median_error']:.3g}",
-                 "–" if g["accuracy"] is None else f"{g['accuracy']:.2f}") for g in self.summary()]
+                 "–" if g["accuracy"] is None else f"{g['accuracy']:.2f}",
+                 *((str(g["errors"]),) if errors else ())) for g in self.summary()]
         widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
         line = lambda cells: "  ".join(c.ljust(w) if i < 3 else c.rjust(w)  # noqa: E731
                                        for i, (c, w) in enumerate(zip(cells, widths)))
-        return "\n".join([f"sweep of {self.network}: {len(self.rows)} trials", line(head), *map(line, body)])
+        failures = [f"error ({n} trial{'s' if n > 1 else ''}): {_one_line(m, 200)}"
+                    for m, n in self.failures()[:MAX_LISTED]]
+        if len(self.failures()) > MAX_LISTED:
+            failures.append(f"... and {len(self.failures()) - MAX_LISTED} other errors (sweep.json holds every trial)")
+        return "\n".join([f"sweep of {self.network}: {len(self.rows)} trials", line(head), *map(line, body),
+                          *failures])
 
     def to_csv(self) -> str:
         buf = io.StringIO()
@@ -129,31 +172,69 @@ class SweepResult:
                  f"- {len(self.rows)} trials on {s.get('scheduler')} in {s.get('wall_s', math.nan):.1f} s", "",
                  "| method | backend | neurons | max rate | N | passed | median error | accuracy |",
                  "|---|---|---|---|---|---|---|---|"]
+        errors = any(r["result"] == "ERROR" for r in self.rows)
+        if errors:
+            lines[-2:] = [lines[-2] + " errors |", lines[-1] + "---|"]
         for g in self.summary():
             lines.append(f"| {g['method']} | {g['backend']} | {g['neurons']} | "
                          f"{'–' if g['max_rate'] is None else format(g['max_rate'], 'g')} | {g['N']} | "
-                         f"{g['passed']}/{g['trials']} | {g['median_error']:.3g} | "
-                         f"{'–' if g['accuracy'] is None else format(g['accuracy'], '.2f')} |")
+                         f"{g['passed']}/{g['trials']} | "
+                         f"{'–' if math.isnan(g['median_error']) else format(g['median_error'], '.3g')} | "
+                         f"{'–' if g['accuracy'] is None else format(g['accuracy'], '.2f')} |"
+                         + (f" {g['errors']} |" if errors else ""))
+        if errors:
+            lines += ["", "## Errors", "", "Trials that raised an error (result ERROR), each message once:", ""]
+            lines += [f"- {n} trial{'s' if n > 1 else ''}: `{_one_line(m, 1000).replace('`', chr(39))}`"
+                      for m, n in self.failures()[:MAX_LISTED]]
+            if len(self.failures()) > MAX_LISTED:
+                lines.append(f"- ... and {len(self.failures()) - MAX_LISTED} other errors (see sweep.json)")
         if figures:
             lines += ["", *(f"![{Path(f).stem}]({f})" for f in figures)]
         return "\n".join(lines) + "\n"
 
-    def plot(self, path: str | os.PathLike) -> Path:
-        """Median error (and truth-table accuracy, where there is one) against N, one line per method."""
+    def plot(self, path: str | os.PathLike) -> Path | None:
+        """Median error (and truth-table accuracy, where there is one) against N, one line per method.
+
+        Panels (backend, neuron mode, spike rate) where no trial has a finite
+        error are left out (an error axis is logarithmic); ``None``, and no
+        file, where no panel is left."""
         from . import plots
 
-        return plots.sweep_figure(self, Path(path))
+        plotted = self._plottable()
+        return None if plotted is None else plots.sweep_figure(plotted, Path(path))
+
+    def _plottable(self) -> "SweepResult | None":
+        """The rows whose panel has a positive finite median error to draw (``None``: no such panel)."""
+        good = {(g["backend"], g["mode"], g["max_rate"]) for g in self.summary()
+                if math.isfinite(g["median_error"]) and g["median_error"] > 0}
+        rows = [r for r in self.rows if (r.backend, r.mode, r.max_rate) in good
+                or (r.method == "nef" and any(k[:2] == (r.backend, r.mode) for k in good))]
+        return SweepResult(self.network, rows, self.settings) if rows else None
 
     def save(self, directory: str | os.PathLike, overwrite: bool = False) -> dict[str, Path]:
-        """Write ``sweep.md``, ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``directory``."""
-        names = {"markdown": "sweep.md", "csv": "sweep.csv", "json": "sweep.json", "png": "sweep.png"}
-        directory = prepare_directory(directory, tuple(names.values()), GENERATOR, overwrite, "sweep")
-        paths = {k: directory / v for k, v in names.items()}
-        self.plot(paths["png"])
-        write_atomic(paths["csv"], self.to_csv())
-        write_atomic(paths["json"], self.to_json())
-        write_atomic(paths["markdown"], self.to_markdown([names["png"]]))
-        return paths
+        """Write ``sweep.md``, ``sweep.csv``, ``sweep.json`` and ``sweep.png`` into ``directory``.
+
+        As :meth:`npl_nengo.report.Report.save`: the directory is the sweep's
+        own (new, empty or an earlier sweep's), claimed against other writers;
+        ``overwrite`` adds the sweep to a directory holding other files, keeping
+        any it replaces as ``NAME.orig``.  ``sweep.png`` is left out (and not in
+        the returned paths) where no trial has a finite error to plot.
+        """
+        with self.claim(directory, overwrite) as claim:
+            staging = claim.staging()
+            figure = self.plot(staging / "sweep.png")
+            write_atomic(staging / "sweep.json", self.to_json())
+            write_atomic(staging / "sweep.csv", self.to_csv())
+            write_atomic(staging / "sweep.md", self.to_markdown(["sweep.png"] if figure else []))
+            written = claim.commit(["sweep.json", "sweep.csv", *(["sweep.png"] if figure else []), "sweep.md"])
+        paths = {"markdown": written["sweep.md"], "csv": written["sweep.csv"], "json": written["sweep.json"]}
+        return {**paths, "png": written["sweep.png"]} if figure else paths
+
+    @staticmethod
+    def claim(directory: str | os.PathLike, overwrite: bool = False) -> ContextManager[DirectoryClaim]:
+        """Hold ``directory`` for a sweep until the ``with`` block ends (see :meth:`Report.claim
+        <npl_nengo.report.Report.claim>`)."""
+        return claim_directory(directory, FILES, GENERATOR, overwrite, "sweep")
 
     def __repr__(self) -> str:
         return f"SweepResult({self.network!r}, {len(self.rows)} trials)"
@@ -259,10 +340,16 @@ def sweep(
         compiled = {key: client.submit(_compile_task, network, cell, pure=False) for key, cell in compiles.items()}
         futures = [client.submit(_run_task, compiled[cell.compile_key], network, cell, dt, tol, pure=False)
                    for cell in cells]
+        cell_of = {future.key: cell for future, cell in zip(futures, cells)}
         with tqdm(total=len(futures), desc=f"sweep {network}", unit="trial", disable=not progress, leave=False) as bar:
             try:
                 for future in as_completed(futures):
-                    rows.append(future.result())
+                    # a task's own failures are its row already; this is a lost worker, a result that does not
+                    # travel, ...: the trial's ERROR row, and the sweep goes on (an interrupt still stops it)
+                    try:
+                        rows.append(future.result())
+                    except Exception as exc:  # noqa: BLE001
+                        rows.append(_failed_row(network, cell_of[future.key], failure(exc)))
                     bar.update()
             except BaseException:
                 client.cancel(futures + list(compiled.values()))

@@ -14,7 +14,11 @@ from typing import Any, Iterable
 
 from .errors import ValidationError
 
-__all__ = ["integer", "number", "seed", "one_of"]
+__all__ = ["integer", "number", "seed", "one_of", "MAX_SEED", "port"]
+
+#: The largest seed every backend takes: numpy's legacy ``RandomState`` (nengo, nengo_dl) and
+#: Brian2's ``seed()`` refuse anything at or above 2**32 with their own ``ValueError``.
+MAX_SEED = 2**32 - 1
 
 
 def _refuse(where: str, name: str, what: str, value: Any) -> ValidationError:
@@ -58,8 +62,17 @@ def number(value: Any, name: str, where: str, positive: bool = False, minimum: f
 
 
 def seed(value: Any, where: str, name: str = "seed") -> int:
-    """A random seed: a non-negative integer (Python or numpy)."""
-    return integer(value, name, where, minimum=0)
+    """A random seed: an integer (Python or numpy) in ``0 .. MAX_SEED`` (``2**32 - 1``), the range every
+    backend takes."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) <= MAX_SEED:
+        raise _refuse(where, name, f"a non-negative integer below 2**32 (0..{MAX_SEED}, the seeds every backend "
+                                   "takes)", value)
+    return int(value)
+
+
+def port(value: Any, where: str, name: str = "port") -> int:
+    """A TCP port: an integer in ``0 .. 65535`` (0: the system picks a free one)."""
+    return integer(value, name, where, minimum=0, maximum=65535)
 
 
 def one_of(value: Any, name: str, where: str, choices: Iterable[str]) -> str:

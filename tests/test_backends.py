@@ -101,3 +101,15 @@ def test_a_backend_is_one_module_and_one_registry_line(monkeypatch, nand):
         assert [r.backend for r in report.rows] == ["reference", "toy"] and report.rows[1].deviation < 1e-3
     finally:
         registry.backend_info.cache_clear()
+
+
+def test_every_backend_declares_what_a_recorded_value_costs(backend, nand):
+    """``RECORD_BYTES`` (measured) is what npl_nengo.run's cost check reckons with, before allocating."""
+    from npl_nengo import simulation
+    from npl_nengo.registry import backend_info
+
+    cost = backend_info(backend).module.RECORD_BYTES
+    assert set(cost) == {"sample", "spike", "input"} and all(isinstance(v, int) and v >= 0 for v in cost.values())
+    assert cost["sample"] >= 8  # float64 samples, at the least
+    assert simulation.estimate(nand, 1.0, backend=backend, inputs={"s1": 0.1, "s2": 0.1})["bytes"] \
+        == 1000 * (cost["sample"] + 8)

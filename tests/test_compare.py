@@ -3,12 +3,15 @@
 import csv
 import io
 import json
+import os
 
 import numpy as np
 import pytest
 
 import npl_nengo as npl
+from npl_nengo import cells
 from npl_nengo.errors import SimulationError, ValidationError
+from npl_nengo.files import SaveError
 from npl_nengo.metrics import attractor
 from npl_nengo.networks import attractors
 
@@ -81,19 +84,37 @@ def test_report_files_markdown_csv_json_png(nand_report, tmp_path):
 
 
 def test_save_replaces_its_own_report_but_not_foreign_files(nand_report, tmp_path):
-    nand_report.save(tmp_path)
-    nand_report.save(tmp_path)  # the same command again: fine
+    nand_report.save(tmp_path / "mine")
+    nand_report.save(tmp_path / "mine")  # the same command again: fine
     foreign = tmp_path / "other"
     foreign.mkdir()
     (foreign / "report.md").write_text("my notes")
     with pytest.raises(ValidationError, match="already holds report.md, not written by npl_nengo.compare"):
         nand_report.save(foreign)
-    assert (foreign / "report.md").read_text() == "my notes"
+    assert os.listdir(foreign) == ["report.md"] and (foreign / "report.md").read_text() == "my notes"
+    # overwrite (--force) adds the report; the foreign file it replaces is kept, nothing is deleted
     nand_report.save(foreign, overwrite=True)
     assert (foreign / "report.md").read_text().startswith("# nand")
+    assert (foreign / "report.md.orig").read_text() == "my notes"
+    nand_report.save(foreign)  # now it holds our report: replaced as it is
     (tmp_path / "file").write_text("x")
     with pytest.raises(ValidationError, match="is not a directory"):
         nand_report.save(tmp_path / "file")
+
+
+def test_a_report_goes_into_a_new_or_empty_directory(nand_report, tmp_path):
+    """Any non-empty directory that is not an earlier report is refused (not only one holding our names)."""
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "setup.py").write_text("keep")
+    with pytest.raises(SaveError, match=r"already holds setup.py, not written by npl_nengo.compare.*--force"):
+        nand_report.save(tmp_path / "project")
+    assert os.listdir(tmp_path / "project") == ["setup.py"]  # no lock, no staging folder left
+    (tmp_path / "empty").mkdir()
+    paths = nand_report.save(tmp_path / "empty")
+    assert paths["json"].parent == tmp_path / "empty"
+    npl.sweeps.SweepResult("nand", [], {}).save(tmp_path / "sweep")
+    with pytest.raises(SaveError, match="not written by npl_nengo.compare"):  # a sweep's directory is not ours
+        nand_report.save(tmp_path / "sweep")
 
 
 def test_table_text(nand_report):
@@ -160,6 +181,52 @@ def test_a_failing_cell_is_reported_and_the_others_still_run():
     json.loads(report.to_json())  # NaNs become null
 
 
+def test_an_unexpected_exception_in_a_cell_is_an_error_row_naming_it():
+    def metric(rnn, neurons, **options):
+        if neurons == "regular":
+            return 1 / 0  # a metric's bug
+        return npl.networks.get("nand").metric(rnn, neurons=neurons, **options)
+
+    report = npl.compare("nand", backends=["reference"], neurons=["rate", "regular"], methods=["sampled"],
+                         metric=metric)
+    assert [r["result"] for r in report.rows] == ["PASS", "ERROR"]
+    assert report.rows[1]["message"] == "ZeroDivisionError: division by zero" and report.rows[1].run is None
+    assert "ERROR (ZeroDivisionError: division by zero)" in report.table() and not report.passed
+
+
+def test_a_comparison_whose_every_cell_fails_still_returns_and_saves(tmp_path, monkeypatch):
+    original = cells.Target.build
+
+    def build(self, method, *args, **kwargs):
+        if method == "taylor":
+            raise RuntimeError("compiler crashed (injected)")
+        return original(self, method, *args, **kwargs)
+
+    def metric(rnn, **options):
+        raise KeyError("no such output")
+
+    monkeypatch.setattr(cells.Target, "build", build)
+    report = npl.compare("nand", backends=["reference"], neurons=["rate"], methods=["taylor", "sampled"],
+                         metric=metric)
+    assert [(r["method"], r["result"]) for r in report.rows] == [("taylor", "ERROR"), ("sampled", "ERROR")]
+    assert report.rows[0]["message"] == "compile: RuntimeError: compiler crashed (injected)"
+    assert report.rows[1]["message"] == "KeyError: 'no such output'" and report.rows[1]["N"] == 300
+    assert len(report.failed) == 2 and "compile: RuntimeError" in report.table()
+    paths = report.save(tmp_path / "report")
+    doc = json.loads(paths["json"].read_text())
+    assert [r["result"] for r in doc["rows"]] == ["ERROR", "ERROR"] and doc["passed"] is False
+    assert "1 of 2 cells failed (1 outside the recommended compile failed, marked *)" in paths["markdown"].read_text()
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_an_interrupt_still_ends_the_comparison(interrupt):
+    def metric(rnn, **options):
+        raise interrupt()
+
+    with pytest.raises(interrupt):
+        npl.compare("nand", backends=["reference"], neurons=["rate"], methods=["sampled"], metric=metric)
+
+
 def test_attractor_projection_figure(tmp_path):
     def short_lorenz(rnn, **options):
         return attractor(rnn, attractors.lorenz(), duration=12.0, transient=2.0, **options)
@@ -181,12 +248,13 @@ def test_progress_bar_goes_to_stderr(capsys):
 @pytest.mark.parametrize("kwargs,match", [
     ({"backends": ["reference", "nope"]}, "backend 'nope' is not known"),
     ({"methods": ["magic"]}, "method 'magic' is not one of taylor, sampled, lif, nef"),
-    ({"seeds": [-1]}, "seeds must be non-negative integers"),
-    ({"seeds": []}, "seeds must be non-negative integers"),
+    ({"seeds": [-1]}, "seeds must be integers in 0..4294967295"),
+    ({"seeds": []}, "seeds must be integers in 0..4294967295"),
     ({"backends": []}, "backends must be a non-empty list"),
     ({"neurons": ["lif"], "backends": ["reference"]}, "'reference' does not support neurons='lif'"),
     ({"methods": ["nef"], "backends": ["reference", "brian2"]}, "nothing to run"),
     ({"max_rate": 0}, "max_rate must be a positive number"),
+    ({"n_neurons": 0}, "n_neurons must be a positive integer"),
 ])
 def test_bad_arguments_fail_before_any_work(kwargs, match):
     with pytest.raises(ValidationError, match=match):

@@ -181,7 +181,9 @@ def test_example_in_browser(driver, script, route, monkeypatch):
     for name, (times, values) in plots.items():
         # nengo calls the plot's Node function once at t = 0 when the plot is made (to size it)
         times, values = times[times > 0], values[times > 0]
-        assert times[0] < 0.01 and times[-1] >= RUN_TIME and len(times) == len(set(np.round(times, 4)))
+        # the plot starts near t = 0 (on a loaded machine a plot's first frames can reach the page a few
+        # tens of steps late: measured 0.031 s in a CI run that shared 2 cores with four test runs)
+        assert times[0] < 0.1 and times[-1] >= RUN_TIME and len(times) == len(set(np.round(times, 4)))
         steps = np.round(times / sim.dt).astype(int) - 1
         np.testing.assert_allclose(values, sim.data[probes[name]][steps, 0], atol=1e-5, err_msg=name)
 
@@ -235,3 +237,78 @@ def test_gui_command_serves_until_interrupted(driver, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+# -- hostile input: ports and requests (no browser needed) ------------------------------------------
+@pytest.mark.parametrize("port", [70000, -1, 65536, "8080", True, 80.0])
+def test_the_port_is_validated(port):
+    pytest.importorskip("nengo_gui")
+    with pytest.raises(ValidationError, match=rf"gui: port must be an integer in 0\.\.65535, got {re.escape(repr(port))}"):
+        gui.start(SCRIPTS[0], port=port, generate_layout=False)
+
+
+def test_gui_command_refuses_a_port_out_of_range(capsys):
+    from npl_nengo.cli import main
+
+    assert main(["gui", "nand", "--port", "70000", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert err == "npl-nengo: error: gui: port must be an integer in 0..65535, got 70000\n"
+
+
+def test_the_url_names_the_port_bound_and_a_busy_port_is_one_line():
+    import socket
+
+    pytest.importorskip("nengo_gui")
+    with gui.start(SCRIPTS[0], generate_layout=False) as server:
+        bound = server._gui.server.bindings[0].socket.getsockname()[1]
+        assert server.port == bound != 0 and server.url.startswith(f"http://127.0.0.1:{bound}/?token=")
+        with pytest.raises(ValidationError, match=rf"gui: cannot listen on 127\.0\.0\.1 port {bound}: .*in use"):
+            gui.start(SCRIPTS[0], port=bound, generate_layout=False)
+    with socket.create_server(("127.0.0.1", 0)) as taken:  # chosen port, as --port P gives it
+        port = taken.getsockname()[1]
+    with gui.start(SCRIPTS[0], port=port, generate_layout=False) as server:
+        assert server.port == port and f"127.0.0.1:{port}/" in server.url
+
+
+def _request(port: int, path: str, method: str = "GET", headers: str = "") -> tuple[int, str]:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n"
+                     .encode("latin-1"))
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    text = data.decode("utf-8", "replace")
+    return int(text.split()[1]), text
+
+
+@pytest.mark.parametrize("path, code", [
+    ("/../../etc/passwd", 403), ("/static/../../x", 403), ("/static/../../../etc/passwd", 403),
+    ("/%2e%2e/%2e%2e/etc/passwd", 403), ("/static/%2e%2e/%2e%2e/x", 403), ("/..%2f..%2fetc%2fpasswd", 403),
+    ("/static/..%5c..%5cx", 403), ("/static/%252e%252e/x", 403), ("/%00", 403),
+    ("/static/no_such_file.js", 404), ("/static//etc/passwd", 404), ("/static/js", 404),
+    ("/etc/passwd", 303), ("/browse?dir=/etc", 303),  # not served: the login page
+])
+def test_an_unauthenticated_hostile_request_gets_a_clean_answer(path, code, capfd):
+    """No 500, no traceback in the answer or in the server's log, no reflected path."""
+    pytest.importorskip("nengo_gui")
+    with gui.start(SCRIPTS[0], generate_layout=False) as server:
+        status, text = _request(server.port, path)
+        assert status == code, text
+        body = text.split("\r\n\r\n", 1)[1]
+        assert "Traceback" not in body and "passwd" not in body and "site-packages" not in body
+        if code == 303:
+            assert "Location: /login" in text
+        # the token still works, and a real static file is served
+        assert _request(server.port, server.url.split(str(server.port), 1)[1])[0] == 200
+        assert _request(server.port, "/favicon.ico")[0] == 200
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_malformed_posts_are_refused():
+    pytest.importorskip("nengo_gui")
+    with gui.start(SCRIPTS[0], generate_layout=False) as server:
+        assert _request(server.port, "/login", "POST")[0] == 400  # no Content-Length
+        assert _request(server.port, "/login", "POST", "Content-Length: x\r\n")[0] == 400
+        assert _request(server.port, "/login", "POST", f"Content-Length: {10**12}\r\n")[0] == 413

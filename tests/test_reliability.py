@@ -134,3 +134,44 @@ def test_a_million_steps_in_bounded_memory(backend):
     short, long_ = long_run.run_case(backend, 10**4), long_run.run_case(backend, 10**6)
     assert long_["samples"] == 1000 and long_["steps"] == 10**6
     assert long_["run_mib"] - short["run_mib"] < 16, (short, long_)
+
+
+# -- one cell's failure is one row ---------------------------------------------------------------------------
+def _cell_target(metric):
+    from npl_nengo.cells import Target
+
+    return Target("x", "", None, None, metric=metric)
+
+
+@pytest.mark.parametrize("interrupt", [KeyboardInterrupt, SystemExit])
+def test_run_cell_lets_interrupts_through(nand_sampled, interrupt):
+    from npl_nengo.cells import Cell, run_cell
+
+    def metric(rnn, **options):
+        raise interrupt()
+
+    with pytest.raises(interrupt):
+        run_cell(_cell_target(metric), nand_sampled, Cell("sampled", 0, "reference", "rate"))
+
+
+def test_run_cell_turns_any_exception_or_a_broken_score_into_an_error_row(nand_sampled):
+    """A metric that raises, or returns a score that cannot be read, gives an ERROR row naming the exception;
+    nothing of a half-made judgement stays in the row."""
+    from npl_nengo.cells import Cell, run_cell
+    from npl_nengo.metrics import Score
+
+    def broken(rnn, **options):
+        return Score("truth_table", True, "not a number", details={"tol": 0.01})
+
+    def raises(rnn, **options):
+        raise OSError(28, "No space left on device")
+
+    for metric, message in [(broken, "ValueError: could not convert string to float: 'not a number'"),
+                            (raises, "OSError: [Errno 28] No space left on device")]:
+        row = run_cell(_cell_target(metric), nand_sampled, Cell("sampled", 0, "reference", "rate"))
+        assert (row.result, row.passed, row.message, row.statistic) == ("ERROR", False, message, "error")
+        assert row.run is None and row.score is None and np.isnan(row.error) and row.tol is None
+        assert row.N == nand_sampled.n_neurons and row.wall_s >= 0
+    # not even a network: the row still comes back
+    row = run_cell(_cell_target(raises), object(), Cell("sampled", 0, "reference", "rate"))
+    assert row.result == "ERROR" and row.message.startswith("AttributeError: ") and row.N is None

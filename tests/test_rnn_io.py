@@ -76,6 +76,9 @@ def _rewrite(path, **changes):
         ({"meta": np.array('{"format": "npl_nengo.ProgrammedRNN", "version": 99}')}, "format version 99"),
         ({"input_names": np.array([1, 2, 3])}, "not a list of names"),
         ({"W": np.array(["a"])}, "dtype"),
+        ({"B_rec": np.zeros((150, 5), dtype=np.int8)}, "array 'B_rec' has dtype int8, expected floats"),
+        ({"block_sizes": np.array([150])}, "array 'block_sizes' has dtype int64"),
+        ({"evil": np.zeros(3)}, "the zip directory lists 18 entries"),
     ],
 )
 def test_corrupt_contents_are_refused(tmp_path, adder, change, match):
@@ -196,3 +199,13 @@ def test_damaged_files_load_or_fail_cleanly(tmp_path_factory, nand30, data):
         return
     assert rnn.n_neurons == nand30.n_neurons  # a damage the format tolerates (e.g. in padding) changes nothing
     np.testing.assert_array_equal(rnn.W, nand30.W)
+
+
+def test_max_bytes_bounds_what_load_reads(tmp_path, nand30):
+    """A file whose headers all agree is read in full: max_bytes (default 128 MiB) bounds that cost."""
+    path = nand30.save(tmp_path / "nand.npz")
+    assert npl.load(path, max_bytes=10**6).n_neurons == 30
+    with pytest.raises(npl.FormatError, match=r"the arrays would take .* GB .*\(limit 1e-06 GB"):
+        npl.load(path, max_bytes=1000)
+    with pytest.raises(npl.ValidationError, match="max_bytes must be a positive integer"):
+        npl.load(path, max_bytes=0)

@@ -1,14 +1,17 @@
 """npl.sweep and ``npl-nengo sweep``: trials in parallel on a 2-worker dask.distributed cluster."""
 
+import dataclasses
 import json
+import math
 
 import distributed  # the "sweep" extra, part of "all": a missing engine must fail here, not skip
 import pytest
 
 import npl_nengo as npl
-from npl_nengo import networks, sweeps as sweep_module
+from npl_nengo import cells, networks, sweeps as sweep_module
 from npl_nengo.cli import main
 from npl_nengo.errors import ValidationError
+from npl_nengo.metrics import Score
 
 GRID = dict(n_neurons=[40, 300], methods=["taylor", "sampled", "nef"], seeds=[0, 1], backends=["reference", "nengo"],
             neurons=["regular"])
@@ -75,9 +78,11 @@ def test_summary_table_and_files(grid, tmp_path):
     grid.save(tmp_path / "sweep")  # its own files: replaced
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "sweep.csv").write_text("keep me")
-    with pytest.raises(ValidationError, match="not written by npl_nengo.sweep"):
+    with pytest.raises(ValidationError, match="already holds sweep.csv, not written by npl_nengo.sweep"):
         grid.save(tmp_path / "mine")
     assert (tmp_path / "mine" / "sweep.csv").read_text() == "keep me"
+    grid.save(tmp_path / "mine", overwrite=True)  # --force: added, the foreign file kept aside
+    assert (tmp_path / "mine" / "sweep.csv.orig").read_text() == "keep me"
 
 
 def test_default_local_cluster_and_rate_runs():
@@ -139,3 +144,76 @@ def test_lif_route_trials_spike_as_lif_where_lif_spikes_run(cluster):
     cells = sorted((r["backend"], r["neurons"], r["max_rate"]) for r in result.rows)
     assert cells == [("nengo", "lif", None), ("nengo", "rate", None), ("reference", "rate", None)]
     assert all(r["passed"] for r in result.rows), result.rows
+
+
+# -- failing trials: kept as rows, the sweep still returns and saves ------------------------------------------
+@pytest.fixture(scope="module")
+def threads():
+    """A cluster of worker threads in this process: what a test patches here, the workers run."""
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as c:
+        yield c
+
+
+TINY = dict(n_neurons=[40], methods=["taylor"], seeds=[0, 1], backends=["reference"], neurons=["rate"])
+
+
+def _with_metric(monkeypatch, metric):
+    """Every Target the sweep's tasks make judges with ``metric(entry's metric, rnn, **options)``."""
+    original = cells.Target.of
+
+    def of(cls, network, metric_=None, where="compare"):
+        target = original(network, metric_, where)
+        return dataclasses.replace(target, metric=lambda rnn, **options: metric(target.metric, rnn, **options))
+
+    monkeypatch.setattr(cells.Target, "of", classmethod(of))
+
+
+def test_a_trial_that_raises_is_an_error_row_and_the_others_are_kept(threads, monkeypatch, tmp_path):
+    def metric(entry_metric, rnn, seed, **options):
+        if seed == 1:
+            raise ZeroDivisionError("a metric's bug (injected)")
+        return entry_metric(rnn, seed=seed, **options)
+
+    _with_metric(monkeypatch, metric)
+    result = npl.sweep("nand", scheduler=threads.scheduler_address, **TINY)
+    assert [(r["seed"], r["result"]) for r in result.rows] == [(0, "PASS"), (1, "ERROR")]
+    assert result.rows[1]["message"] == "ZeroDivisionError: a metric's bug (injected)"
+    (group,) = result.summary()
+    assert (group["trials"], group["passed"], group["errors"]) == (2, 1, 1)
+    assert "error (1 trial): ZeroDivisionError: a metric's bug (injected)" in result.table()
+    paths = result.save(tmp_path / "sweep")
+    assert set(paths) == {"markdown", "csv", "json", "png"}  # one trial has an error to plot
+    assert "ZeroDivisionError" in paths["csv"].read_text() and "## Errors" in paths["markdown"].read_text()
+
+
+@pytest.mark.parametrize("failure", ["raises", "diverges", "task lost", "compile"])
+def test_a_sweep_whose_every_trial_fails_still_returns_and_saves(threads, monkeypatch, tmp_path, failure):
+    if failure == "raises":
+        _with_metric(monkeypatch, lambda entry_metric, rnn, **options: {}["missing"])
+    elif failure == "diverges":  # every run far outside its range: an infinite error, no run
+        _with_metric(monkeypatch, lambda entry_metric, rnn, **options: Score(
+            "truth_table", False, math.inf, details={"diverged": "'nand' diverged: output 'o' = 1e9 (injected)"}))
+    elif failure == "task lost":  # the task itself fails (e.g. its worker died): no row came back
+        def lost(*args):
+            raise RuntimeError("worker lost (injected)")
+
+        monkeypatch.setattr(sweep_module, "_run_task", lost)
+    else:
+        def build(self, *args, **kwargs):
+            raise MemoryError("no memory for the compile (injected)")
+
+        monkeypatch.setattr(cells.Target, "build", build)
+    result = npl.sweep("nand", scheduler=threads.scheduler_address, **TINY)
+    messages = {"raises": "KeyError: 'missing'", "diverges": "'nand' diverged: output 'o' = 1e9 (injected)",
+                "task lost": "RuntimeError: worker lost (injected)",
+                "compile": "compile: MemoryError: no memory for the compile (injected)"}
+    assert [r["seed"] for r in result.rows] == [0, 1]
+    assert all(r["message"] == messages[failure] and not r["passed"] for r in result.rows), result.rows
+    assert {r["result"] for r in result.rows} == {"FAIL" if failure == "diverges" else "ERROR"}
+    assert result.table().startswith("sweep of nand: 2 trials") and "0/2" in result.table()
+    paths = result.save(tmp_path / "sweep")
+    assert set(paths) == {"markdown", "csv", "json"}  # no error to plot on a log axis: no figure
+    doc = json.loads(paths["json"].read_text())
+    assert [r["message"] for r in doc["rows"]] == [messages[failure]] * 2
+    assert "sweep.png" not in paths["markdown"].read_text()
+    assert sorted(p.name for p in (tmp_path / "sweep").iterdir()) == ["sweep.csv", "sweep.json", "sweep.md"]
