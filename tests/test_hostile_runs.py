@@ -198,11 +198,9 @@ def test_ctrl_c_returns_the_partial_result_on_every_backend(nand, backend):
     assert not again.info["interrupted"] and len(again.t) == 50
 
 
-#: Where each backend builds its simulator: (file, function) of a frame inside it.  Not NengoDL: a
-#: Ctrl-C inside NengoDL's graph build leaves global state behind that changes every later nengo run in
-#: the process (measured: nengo's euler run then differs from the reference's by 8e-5 instead of 1e-15);
-#: a known bug, listed in docs/guide/reliability.md, until the backend restores that state.
-BUILDING = {"nengo": ("nengo/simulator.py", "__init__"), "brian2": ("brian2/core/network.py", "before_run")}
+#: Where each backend builds its simulator: (file, function) of a frame inside it.
+BUILDING = {"nengo": ("nengo/simulator.py", "__init__"), "nengo_dl": ("nengo_dl/simulator.py", "__init__"),
+            "brian2": ("brian2/core/network.py", "before_run")}
 
 
 @pytest.mark.parametrize("backend", list(BUILDING))
@@ -210,6 +208,9 @@ def test_ctrl_c_while_the_simulator_is_built_returns_what_ran(nand, backend):
     """Ctrl-C while the simulator is built (nengo's operator graph, NengoDL's TensorFlow graph, Brian2's
     code generation): nothing was simulated, and the Result says so, marked interrupted."""
     backend_info(backend)
+    import nengo
+
+    bits = nengo.rc.get("precision", "bits")
     path, function = BUILDING[backend]
     thread = _sigint(lambda frames: any(f.f_code.co_filename.replace(os.sep, "/").endswith(path)
                                         and f.f_code.co_name == function for f in frames), 0.0)
@@ -222,6 +223,7 @@ def test_ctrl_c_while_the_simulator_is_built_returns_what_ran(nand, backend):
     _check_partial(res, 10)
     assert len(res.t) < 100 and res.spikes is not None and res.spikes.shape[1] == 3
     assert len(res.spikes) >= len(res.t) * 10
+    assert nengo.rc.get("precision", "bits") == bits  # NengoDL's build-time float32 not left behind
 
 
 def test_ctrl_c_in_a_batch_run_trial_by_trial_keeps_the_completed_trials(nand):
