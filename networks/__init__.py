@@ -19,7 +19,7 @@ from ..errors import ValidationError
 from ..metrics import Score, attractor, dram, latch, oscillation, truth_table
 from ..program import Circuit, Program
 from ..rnn import ProgrammedRNN
-from . import attractors, logic, pong, virtual
+from . import attractors, logic, npu, pong, virtual
 
 __all__ = ["Entry", "LIBRARY", "get", "names"]
 
@@ -143,6 +143,14 @@ RING_PERIOD = 0.676
 #: Min-norm (taylor) weights need NengoDL in float64.
 _FLOAT64 = {"nengo_dl": {"dtype": "float64"}}
 
+#: NPUs: slow units (gamma 10: spike noise filtered over 0.1 s, like NEF's synapses) with gentle input
+#: gains (many inputs share each unit: at the default gain 2 they saturate it), measured in
+#: docs/guide/npus.md.
+_NPU_MATRIX = {"gamma": 10.0, "n_neurons": 1500, "input_scale": 0.25}
+_NPU_SOLVER = {"gamma": 10.0, "n_neurons": 1000, "input_scale": 0.5}
+_NPU_ROOT = {"gamma": 10.0, "n_neurons": 500, "input_scale": 1.0}
+_PATH = {"gamma": 10.0, "n_neurons": 500, "input_scale": 0.25}
+
 LIBRARY: dict[str, Entry] = {
     **{
         kind: Entry(kind, f"{kind.upper()} gate: do/dt = 10 (c o + a o^3 + L(s1, s2)), levels ±0.1",
@@ -172,6 +180,20 @@ LIBRARY: dict[str, Entry] = {
     "pong": Entry("pong", "pong: ball, velocity latches, wall/paddle/floor detectors, paddle input; metric: bounces "
                   "with a follower paddle", pong.pong, pong.pong_metric, {"paddle": 0.0}, 10.0, False,
                  compile={"method": "taylor"}, spiking=False, backend_options=_FLOAT64),
+    "npu_matrix": Entry("npu_matrix", "matrix NPU: sum, difference, element-wise and matrix product of two 2x2 "
+                        "matrices (entries in ±1), each entry its own readout; metric: error against numpy",
+                        npu.matrix, npu.matrix_metric, {"a11": 0.5, "a22": 0.5, "b12": -0.5, "b21": 0.8}, 2.0, False,
+                        compile=_NPU_MATRIX),
+    "npu_lstsq": Entry("npu_lstsq", "least-squares NPU (3 equations, 2 unknowns): normal equations chained to a "
+                       "gradient flow; metric: settled error against numpy.linalg.lstsq and settling time",
+                       npu.lstsq, npu.lstsq_metric, {"a11": 0.8, "a22": 0.9, "a31": 0.2, "b1": 0.2, "b2": -0.1,
+                                                     "b3": 0.1}, 2.0, False, compile=_NPU_SOLVER),
+    "npu_root": Entry("npu_root", "root NPU: dx/dt = -10 (x^3 + c1 x + c0) settles on the real root; metric: "
+                      "settled error against numpy.roots and settling time", npu.root, npu.root_metric,
+                      {"c1": 0.5, "c0": -0.2}, 2.0, False, compile=_NPU_ROOT),
+    "path_integrator": Entry("path_integrator", "2-D path integrator of a velocity input; metric: error along a "
+                             "10 s loop against the exact integral, then drift over 10 s at rest", npu.path,
+                             npu.path_metric, {"vx": 0.1, "vy": 0.05}, 5.0, False, compile=_PATH),
 }
 
 

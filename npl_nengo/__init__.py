@@ -21,6 +21,7 @@ from .rate_reference import RateReference, rate_reference
 from .report import Report
 from .comparison import compare
 from .sweeps import SweepResult, sweep
+from . import programs
 
 __all__ = [
     "__version__",
@@ -42,6 +43,7 @@ __all__ = [
     "NEFNetwork",
     "Result",
     "protocol",
+    "programs",
     "decompile",
     "MachineCode",
     "NplError",

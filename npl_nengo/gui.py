@@ -15,12 +15,18 @@ line can choose how the network is built without editing the script:
 ``NPL_NENGO_NEURONS``
     neurons per part (a positive integer; default: the compiler's choice).
 
+A script can also ask for a different neuron-level compile (``library_model(name,
+compile=entry.compile)``, where the paper's min-norm ``taylor`` is not accurate
+enough), for sliders of inputs that the plain run leaves out (``inputs=``), and for
+plots of each output against its exact value (:func:`exact_node`, :func:`plot_against`).
+
 :func:`serve` runs nengo_gui's own server (``nengo_gui.gui.BaseGUI``) on a
 loopback address, prints the URL and blocks; :func:`start` runs it in a
 background thread and returns a :class:`Server` (what the tests use).  Unless
 ``generate_layout=False`` they give nengo_gui a generated layout file
 (:func:`layout`): a slider for every constant source node (the inputs) and a
-value plot for every ``model.outputs`` node.  It lives in a temporary directory,
+value plot for every ``model.outputs`` node, spanning ±:data:`LEVEL_RANGE` unless
+``model.layout_hints`` (a :class:`LayoutHints`) says otherwise.  It lives in a temporary directory,
 so the work tree stays clean and a layout never outlives a change of route.
 
 nengo_gui serves without TLS unless given a certificate, and its own launcher
@@ -50,7 +56,8 @@ import tempfile
 import threading
 import warnings
 import webbrowser
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -66,6 +73,10 @@ __all__ = [
     "NEURONS_ENV",
     "EXAMPLES",
     "library_model",
+    "LayoutHints",
+    "layout_hints",
+    "exact_node",
+    "plot_against",
     "layout",
     "Server",
     "start",
@@ -105,12 +116,21 @@ def _n_neurons(n_neurons: int | None) -> int | None:
     return n_neurons
 
 
-def library_model(name: str, route: str | None = None, n_neurons: int | None = None) -> Any:
+def library_model(name: str, route: str | None = None, n_neurons: int | None = None, *,
+                  inputs: Mapping[str, float] | None = None, compile: Mapping[str, Any] | None = None) -> Any:
     """The ``nengo.Network`` of library network ``name`` with a constant source per input.
 
     ``route`` and ``n_neurons`` default to ``$NPL_NENGO_ROUTE`` (else ``neuron``)
     and ``$NPL_NENGO_NEURONS`` (else the compiler's choice).  The source nodes
-    start at the entry's plain-run inputs; the generated layout makes them sliders.
+    start at the entry's plain-run inputs, updated by ``inputs`` (which may add
+    inputs the plain run leaves out); the generated layout makes them sliders.
+
+    ``compile`` sets the neuron route's compile: keyword arguments of
+    :func:`npl_nengo.compile` with ``method`` defaulting to ``"sampled"``, as an
+    entry's recommended compile (``networks.get(name).compile``) reads; its
+    ``n_neurons`` gives way to ``n_neurons`` / ``$NPL_NENGO_NEURONS``.  Without it
+    the neuron route compiles ``method="taylor"`` (the paper's min-norm) with the
+    compiler's defaults.  The ``nef`` route ignores it.
     """
     import npl_nengo
 
@@ -118,8 +138,105 @@ def library_model(name: str, route: str | None = None, n_neurons: int | None = N
 
     entry = networks.get(name)
     route = _route(route)
-    return npl_nengo.to_nengo(entry.build(), method=ROUTES[route], n_neurons=_n_neurons(n_neurons),
-                              inputs=dict(entry.inputs), label=f"{name} ({route})")
+    neurons = _n_neurons(n_neurons)
+    options: dict[str, Any] = {"method": ROUTES[route]}
+    if compile is not None and route == "neuron":
+        options = {"method": "sampled", **compile}
+        neurons = options.pop("n_neurons", None) if neurons is None else neurons
+        options.pop("n_neurons", None)
+    return npl_nengo.to_nengo(entry.build(), n_neurons=neurons, inputs={**entry.inputs, **(inputs or {})},
+                              label=f"{name} ({route})", **options)
+
+
+@dataclass
+class LayoutHints:
+    """What :func:`layout` reads from ``model.layout_hints``, beyond its defaults.
+
+    Attributes
+    ----------
+    ranges
+        ``{node: (min, max)}``: the range of a source's slider or of a plotted
+        node's plot (default ``±level_range``).
+    legends
+        ``{plotted node: labels}``: a value plot that shows a legend, one label a line.
+    columns
+        Value plots fill a grid of this many columns, row by row; with more than
+        one the initial view zooms out to show them all.
+    xy
+        Nodes of two dimensions shown as XY plots (x: dimension 0, y: dimension 1),
+        in the grid after the value plots.
+    sliders
+        Rows of source nodes: the sliders' grid, left of the graph (e.g. a
+        matrix's entries as the matrix).  Sources it leaves out follow, one a row.
+    shown_time
+        Seconds of simulated time the plots show (nengo_gui's default: 0.5).
+    """
+
+    ranges: dict[Any, tuple[float, float]] = field(default_factory=dict)
+    legends: dict[Any, list[str]] = field(default_factory=dict)
+    columns: int = 1
+    xy: list[Any] = field(default_factory=list)
+    sliders: list[list[Any]] = field(default_factory=list)
+    shown_time: float | None = None
+
+
+def layout_hints(model: Any) -> LayoutHints:
+    """``model.layout_hints``, made (empty) if the model has none yet."""
+    hints = getattr(model, "layout_hints", None)
+    if hints is None:
+        hints = model.layout_hints = LayoutHints()
+    return hints
+
+
+def exact_node(model: Any, function: Callable[[dict[str, float]], Mapping[str, float]],
+               outputs: Sequence[str] | None = None, label: str = "exact") -> dict[str, Any]:
+    """A Node inside ``model`` computing ``function({input: value})`` from the model's inputs.
+
+    The node reads every ``model.inputs`` node (the values the network receives)
+    and outputs ``function(values)[name]`` for each of ``outputs`` (default: the
+    keys of ``model.outputs``); e.g. ``function=networks.npu.root_solution``.
+    Returns ``{output name: that dimension of the node}``, for :func:`plot_against`.
+    """
+    import nengo
+
+    names = list(model.inputs)
+    outputs = list(model.outputs if outputs is None else outputs)
+
+    def compute(t: float, x: Any) -> list[float]:
+        result = function(dict(zip(names, (float(v) for v in x))))
+        return [float(result[o]) for o in outputs]
+
+    with model:
+        node = nengo.Node(compute, size_in=len(names), size_out=len(outputs), label=label)
+        for i, name in enumerate(names):
+            nengo.Connection(model.inputs[name], node[i], synapse=None)
+    return {o: node[i] for i, o in enumerate(outputs)}
+
+
+def plot_against(model: Any, exact: Mapping[str, Any], ranges: Mapping[str, tuple[float, float]] | None = None,
+                 legend: Sequence[str] = ("network", "exact"), label: str = "exact") -> None:
+    """Plot every output named in ``exact`` together with its exact value.
+
+    ``exact[name]`` is a nengo object of one dimension (e.g. from :func:`exact_node`).
+    For each name a node ``[network output, exact value]`` labelled ``"<name> vs
+    <label>"`` replaces ``model.outputs[name]``, so the generated layout plots both
+    lines in one plot, with ``legend``, over ``ranges[name]`` if given.  Outputs
+    left out of ``exact`` keep their own plot.
+    """
+    import nengo
+
+    hints = layout_hints(model)
+    outputs = dict(model.outputs)
+    with model:
+        for name, reference in exact.items():
+            node = nengo.Node(size_in=2, label=f"{name} vs {label}")
+            nengo.Connection(outputs[name], node[0], synapse=None)
+            nengo.Connection(reference, node[1], synapse=None)
+            outputs[name] = node
+            hints.legends[node] = list(legend)
+            if ranges is not None and name in ranges:
+                hints.ranges[node] = ranges[name]
+    model.outputs = outputs
 
 
 def _is_constant_source(node: Any) -> bool:
@@ -131,7 +248,8 @@ def _is_constant_source(node: Any) -> bool:
             and not isinstance(output, nengo.Process) and np.ndim(output) <= 1)
 
 
-def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANGE) -> str:
+def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANGE,
+           hints: LayoutHints | None = None) -> str:
     """nengo_gui layout (``.cfg`` text) for ``model``: inputs as sliders, outputs as value plots.
 
     ``names`` is the namespace the script left (its globals): nengo_gui names
@@ -139,36 +257,70 @@ def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANG
     the same names.  Sliders go in a column on the left, one for every constant
     source node; value plots go on the right, one for every node of
     ``model.outputs`` (if the model has that attribute).  Both span
-    ``±level_range``.  The text comes from nengo_gui's own ``Config.dumps``.
+    ``±level_range``.  ``hints`` (default: ``model.layout_hints``, if any)
+    changes ranges and the plots' time window, adds legends and XY plots, and
+    arranges sliders and plots in grids (:class:`LayoutHints`); without hints the
+    layout is the one above.  The text comes from nengo_gui's own ``Config.dumps``.
     """
     import nengo
     import nengo_gui
     import nengo_gui.config
-    from nengo_gui.components import NetGraph, SimControl, Slider, Value
+    from nengo_gui.components import NetGraph, SimControl, Slider, Value, XYValue
 
+    hints = hints if hints is not None else getattr(model, "layout_hints", None) or LayoutHints()
+    columns = max(int(hints.columns), 1)
     uids: dict[Any, str] = dict(nengo_gui.NameFinder(dict(names), model).known_name)
     config = nengo_gui.config.Config()
+    sources = [node for node in model.all_nodes if _is_constant_source(node)]
+    gridded = [node for row in hints.sliders for node in row if node in sources]
+    slider_rows = [[n for n in row if n in sources] for row in hints.sliders] + [[n] for n in sources if n not in gridded]
+    slider_rows = [row for row in slider_rows if row]
+    slider_columns = max((len(row) for row in slider_rows), default=1)
+    plots = list(getattr(model, "outputs", {}).values())
+    cells = [(Value, node) for node in plots] + [(XYValue, node) for node in hints.xy]
     # nengo_gui lays the graph out in [0, 1]²; sliders go left of it, plots right, and the
-    # initial zoom shows all three.  Components live in the graph's coordinates: x, y is
-    # the centre, width, height the half-size.
-    config[model].pos, config[model].size = (0.2, 0.0), (0.6, 0.6)
+    # initial view shows all three: it shows x from -pan to 1 / zoom - pan, y from 0 to
+    # 1 / zoom.  Components live in the graph's coordinates: x, y is the centre, width,
+    # height the half-size.  One column of sliders, one of plots: pan 0.2, zoom 0.6.  Slider
+    # columns are 0.3 apart, plot columns 0.45, more where a legend (drawn right of its plot)
+    # needs room; the view zooms out by `grow` to show them all, the columns keeping their
+    # height on screen.
+    legend_room = [0.25 * any(node in hints.legends for _, node in cells[col::columns]) for col in range(columns)]
+    lefts = [1.07 + 0.45 * col + sum(legend_room[:col]) for col in range(columns)]
+    margin = 0.05 * (slider_columns > 1)  # a grid's values boxes clear the graph's source nodes
+    pan = 0.2 + margin + 0.3 * (slider_columns - 1)
+    grow = max(1.0, round((pan + lefts[-1] + 0.4 + legend_room[-1]) / (0.2 + 1.47), 6))
+    config[model].pos, config[model].size = (pan, 0.0), (0.6 / grow, 0.6 / grow)
     config[model].expanded, config[model].has_layout = True, False
 
-    def column(objects: list[Any], kind: type, x: float, half_width: float, prefix: str) -> None:
-        half_height = min(0.15, 0.5 / max(len(objects), 1))
-        for i, obj in enumerate(objects):
-            component = kind(obj)
-            uids[component] = f"_viz_{prefix}_{i}"
-            cfg = config[component]
-            cfg.x, cfg.y = x, half_height * (2 * i + 1)
-            cfg.width, cfg.height = half_width, half_height * 0.85
-            cfg.min_value, cfg.max_value = -level_range, level_range
+    def place(component: Any, obj: Any, uid: str, x: float, y: float, half_width: float, half_height: float) -> None:
+        uids[component] = uid
+        cfg = config[component]
+        cfg.x, cfg.y = x, y
+        cfg.width, cfg.height = half_width, half_height * 0.85
+        cfg.min_value, cfg.max_value = hints.ranges.get(obj, (-level_range, level_range))
 
-    sources = [node for node in model.all_nodes if _is_constant_source(node)]
-    column(sources, Slider, -0.1, 0.05, "slider")
-    column(list(getattr(model, "outputs", {}).values()), Value, 1.27, 0.2, "value")
-    for kind, uid in ((SimControl, "_viz_sim_control"), (NetGraph, "_viz_net_graph")):
-        uids[kind()] = uid
+    half_height = grow * min(0.15, 0.5 / max(len(slider_rows), 1))
+    for row, nodes in enumerate(slider_rows):
+        for col, node in enumerate(nodes):
+            x = -0.1 - margin - 0.3 * (slider_columns - 1 - col)
+            place(Slider(node), node, f"_viz_slider_{sources.index(node)}", x, half_height * (2 * row + 1), 0.05,
+                  half_height)
+    rows = -(-len(cells) // columns)
+    half_height = grow * min(0.15, 0.5 / max(rows, 1))
+    for i, (kind, node) in enumerate(cells):
+        component = kind(node)
+        prefix = "value" if kind is Value else "xy"
+        index = i if kind is Value else i - len(plots)
+        row, col = divmod(i, columns)
+        place(component, node, f"_viz_{prefix}_{index}", lefts[col] + 0.2, half_height * (2 * row + 1), 0.2,
+              half_height)
+        if node in hints.legends:
+            config[component].show_legend, config[component].legend_labels = True, list(hints.legends[node])
+    sim_control = SimControl()
+    uids[sim_control], uids[NetGraph()] = "_viz_sim_control", "_viz_net_graph"
+    if hints.shown_time is not None:
+        config[sim_control].shown_time = float(hints.shown_time)
     # Components and the model; other nodes and ensembles only name what the components show.
     shown = {obj: uid for obj, uid in uids.items() if obj is model or not isinstance(obj, nengo.Network)}
     return config.dumps(uids=shown) + "\n"

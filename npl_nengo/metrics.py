@@ -11,7 +11,8 @@ import collections
 import functools
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+import math
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -23,7 +24,8 @@ from .program import Program
 from .result import Result
 from .rnn import ProgrammedRNN
 
-__all__ = ["Score", "truth_table", "latch", "oscillation", "attractor", "dram", "LEVEL", "fails_on_divergence"]
+__all__ = ["Score", "truth_table", "latch", "oscillation", "attractor", "dram", "LEVEL", "fails_on_divergence",
+           "map_accuracy", "settling", "integration", "random_points"]
 
 #: Logic level: True is +LEVEL, False is -LEVEL (docs/method.md §4.2).
 LEVEL = 0.1
@@ -498,3 +500,159 @@ def dram(
     details = {"switch_time_max": max(switches) if switches else 0.0, "worst_over_tol": worst,
                "decided_by": decisive if all(s <= settle for s in switches) else f"switching time > {settle:g} s"}
     return Score("dram", bool(passed), float(worst), rows, details, result)
+
+
+# -- neural processing units -----------------------------------------------------------------
+def random_points(ranges: Mapping[str, tuple[float, float]], n: int, seed: int = 0) -> list[dict[str, float]]:
+    """``n`` input vectors drawn uniformly (seeded) from the box ``{input: (low, high)}``."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValidationError(f"random_points: n must be an integer >= 1, got {n!r}")
+    rng = np.random.default_rng(seed)
+    box = np.array([ranges[k] for k in ranges], dtype=float).reshape(-1, 2)
+    draws = rng.uniform(box[:, 0], box[:, 1], size=(int(n), len(box)))
+    return [{k: float(v) for k, v in zip(ranges, row)} for row in draws]
+
+
+def _held(rnn: Any, points: Sequence[Mapping[str, float]], hold: float, run_options: dict) -> tuple[Result, Any]:
+    if not points:
+        raise ValidationError("metric: no input points")
+    proto = protocol([(hold, dict(p)) for p in points])
+    return run(rnn, proto.inputs(), duration=proto.duration, **run_options), proto
+
+
+@fails_on_divergence("map_accuracy")
+def map_accuracy(
+    rnn: Any,
+    exact: Callable[[Mapping[str, float]], Mapping[str, float]],
+    points: Sequence[Mapping[str, float]],
+    hold: float = 1.0,
+    window: float = 0.2,
+    tol: float = 0.05,
+    **run_options: Any,
+) -> Score:
+    """Open-loop maps against an exact computation: each input point held ``hold`` s.
+
+    ``exact(point)`` gives the expected value of every output it names (e.g.
+    computed with numpy).  The settled value is the mean over the last
+    ``window`` of each hold.  The error is the worst absolute difference over
+    every point and output; passes when it is at most ``tol``.  ``details``
+    also gives the RMS error and each output group's worst (``sum``, ``prod``,
+    ... : the name without its trailing digits and underscores).
+    """
+    result, proto = _held(rnn, points, hold, run_options)
+    rows, errors, groups = [], [], {}  # type: tuple[list[dict], list[float], dict[str, float]]
+    for p, (t0, t1) in zip(points, proto.bounds):
+        row: dict = dict(p)
+        for out, want in exact(p).items():
+            got = _settled(result, out, t0, t1, window)
+            err = abs(got - float(want))
+            errors.append(err)
+            group = out.rstrip("0123456789_")
+            groups[group] = max(groups.get(group, 0.0), err)
+            row[out], row[f"{out}_exact"] = got, float(want)
+        rows.append(row)
+    worst = float(max(errors))
+    details = {"tol": tol, "rms": float(np.sqrt(np.mean(np.square(errors)))), "points": len(points),
+               **{f"worst_{g}": e for g, e in groups.items()}, "decided_by": "worst |output - exact|"}
+    return Score("map_accuracy", bool(worst <= tol), worst, rows, details, result)
+
+
+def _settle_time(t: np.ndarray, err: np.ndarray, band: float, smooth: float) -> float:
+    """Time after ``t[0]`` from which the ``smooth``-s moving average of ``err`` stays within ``band``."""
+    dt = float(t[1] - t[0]) if len(t) > 1 else 1.0
+    k = max(1, int(round(smooth / dt)))
+    avg = np.convolve(err, np.ones(k) / k, mode="full")[: len(err)]  # trailing average
+    avg[: k - 1] = np.inf  # not yet a full window: not settled
+    out = np.nonzero(avg > band)[0]
+    if len(out) == 0:
+        return 0.0
+    if out[-1] == len(err) - 1:
+        return math.inf
+    return float(t[out[-1] + 1] - t[0] + dt)
+
+
+@fails_on_divergence("settling")
+def settling(
+    rnn: Any,
+    solve: Callable[[Mapping[str, float]], Mapping[str, float]],
+    points: Sequence[Mapping[str, float]],
+    hold: float = 2.0,
+    window: float = 0.2,
+    tol: float = 0.05,
+    band: float = 0.05,
+    max_settle: float = 1.5,
+    smooth: float = 0.1,
+    **run_options: Any,
+) -> Score:
+    """A fed-back network solving a problem: each input point (a problem) held ``hold`` s.
+
+    ``solve(point)`` gives the exact solution of every output it names (e.g.
+    ``numpy.linalg.lstsq``).  The network starts each problem where the last
+    one left it.  Settled error: the worst over problems and outputs of
+    ``|mean over the last window - solution|``; settling time: from a problem's
+    start until the ``smooth``-s moving average of the worst output error stays
+    within ``band``.  Passes when every settled error is at most ``tol`` and
+    every problem settles within ``max_settle`` s.
+    """
+    result, proto = _held(rnn, points, hold, run_options)
+    rows, worst, slowest = [], 0.0, 0.0
+    for p, (t0, t1) in zip(points, proto.bounds):
+        want = {k: float(v) for k, v in solve(p).items()}
+        mask = (result.t > t0 + 1e-12) & (result.t <= t1 + 1e-12)
+        err = np.max([np.abs(result[k][mask] - v) for k, v in want.items()], axis=0)
+        settled = max(abs(_settled(result, k, t0, t1, window) - v) for k, v in want.items())
+        settle = _settle_time(result.t[mask], err, band, smooth)
+        worst, slowest = max(worst, settled), max(slowest, settle)
+        rows.append({**dict(p), **{f"{k}_exact": v for k, v in want.items()},
+                     **{k: _settled(result, k, t0, t1, window) for k in want}, "error": settled, "settle_s": settle})
+    passed = worst <= tol and slowest <= max_settle
+    details = {"tol": tol, "settle_s": slowest, "max_settle": max_settle, "band": band, "points": len(points),
+               "mean_error": float(np.mean([r["error"] for r in rows])),
+               "decided_by": "worst settled error and slowest settling"}
+    return Score("settling", bool(passed), float(worst), rows, details, result)
+
+
+def _until(f: Callable[[float], float], end: float) -> Callable[[float], float]:
+    """``f(t)`` up to ``end`` s, 0 after."""
+    return lambda t: f(t) if t <= end else 0.0
+
+
+@fails_on_divergence("integration")
+def integration(
+    rnn: Any,
+    velocity: Mapping[str, Callable[[float], float]],
+    position: Mapping[str, Callable[[float], float]],
+    duration: float = 10.0,
+    hold: float = 10.0,
+    tol: float = 0.05,
+    drift_tol: float = 0.05,
+    **run_options: Any,
+) -> Score:
+    """An integrator following a velocity for ``duration`` s, then holding its position ``hold`` s.
+
+    ``velocity`` maps each input to ``v(t)``, ``position`` each output to its
+    exact integral ``x(t)`` (from 0 at t = 0); after ``duration`` every input is 0.
+    The error is the worst ``|x - exact|`` along the path; the drift is how far
+    the held position moves over the hold.  Passes when both are within their
+    tolerances.
+    """
+    if not velocity or not position:
+        raise ValidationError("integration: give velocity inputs and exact positions")
+    inputs = {k: _until(f, duration) for k, f in velocity.items()}
+    result = run(rnn, inputs, duration=duration + hold, **run_options)
+    t = result.t
+    path, held = t <= duration + 1e-12, t > duration + 1e-12
+    rows, worst, drift = [], 0.0, 0.0
+    for out, exact in position.items():
+        x = result[out]
+        ex = np.array([exact(min(s, duration)) for s in t[path]])
+        err = float(np.max(np.abs(x[path] - ex)))
+        end = float(x[path][-1])
+        moved = float(np.max(np.abs(x[held] - end))) if held.any() else 0.0
+        worst, drift = max(worst, err), max(drift, moved)
+        rows.append({"output": out, "path_error": err, "end": end, "end_exact": float(exact(duration)),
+                     "drift": moved})
+    passed = worst <= tol and drift <= drift_tol
+    details = {"tol": tol, "drift": drift, "drift_tol": drift_tol, "duration": duration, "hold": hold,
+               "drift_per_s": drift / hold if hold else 0.0, "decided_by": "worst path error and drift while held"}
+    return Score("integration", bool(passed), worst, rows, details, result)
