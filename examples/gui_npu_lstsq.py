@@ -1,7 +1,7 @@
 """Least-squares NPU: 3 equations in 2 unknowns, normal equations chained to a gradient flow -- in nengo_gui.
 
-    npl-nengo gui npu_lstsq [--route neuron|nef] [--neurons N]
-    .venv/bin/python -m npl_nengo.gui examples/gui_npu_lstsq.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS
+    npl-nengo gui npu_lstsq [--route neuron|nef] [--neurons rate|regular|poisson|lif] [--n-neurons N]
+    .venv/bin/python -m npl_nengo.gui examples/gui_npu_lstsq.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS, $NPL_NENGO_N_NEURONS
 
 A slider for every entry of A (3 x 2: the diagonal a11, a22 in 0.6 to 1, the others
 in ±0.2) and of b (±0.3), each spanning the program's input range; the plots

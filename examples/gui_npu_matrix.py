@@ -1,7 +1,7 @@
 """Matrix NPU: sum, difference, element-wise and matrix product of two 2x2 matrices -- in nengo_gui.
 
-    npl-nengo gui npu_matrix [--route neuron|nef] [--neurons N]
-    .venv/bin/python -m npl_nengo.gui examples/gui_npu_matrix.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS
+    npl-nengo gui npu_matrix [--route neuron|nef] [--neurons rate|regular|poisson|lif] [--n-neurons N]
+    .venv/bin/python -m npl_nengo.gui examples/gui_npu_matrix.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS, $NPL_NENGO_N_NEURONS
 
 A slider for every entry of a and b (±1, the program's input range).  The 16
 outputs are plotted by operation, one row each (a + b, a - b, a * b element-wise,

@@ -1,7 +1,7 @@
 """Root NPU: dx/dt = -10 (x^3 + c1 x + c0) settles on the real root of the cubic -- in nengo_gui.
 
-    npl-nengo gui npu_root [--route neuron|nef] [--neurons N]
-    .venv/bin/python -m npl_nengo.gui examples/gui_npu_root.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS
+    npl-nengo gui npu_root [--route neuron|nef] [--neurons rate|regular|poisson|lif] [--n-neurons N]
+    .venv/bin/python -m npl_nengo.gui examples/gui_npu_root.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS, $NPL_NENGO_N_NEURONS
 
 The sliders ``c1`` (0.2 to 1) and ``c0`` (-0.3 to 0.3) span the program's input
 ranges; the plot ``x vs exact`` shows the network's output (blue) and numpy's real

@@ -1,7 +1,7 @@
 """2-D path integrator: dx/dt = vx, dy/dt = vy -- in nengo_gui.
 
-    npl-nengo gui path_integrator [--route neuron|nef] [--neurons N]
-    .venv/bin/python -m npl_nengo.gui examples/gui_path_integrator.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS
+    npl-nengo gui path_integrator [--route neuron|nef] [--neurons rate|regular|poisson|lif] [--n-neurons N]
+    .venv/bin/python -m npl_nengo.gui examples/gui_path_integrator.py    # $NPL_NENGO_ROUTE, $NPL_NENGO_NEURONS, $NPL_NENGO_N_NEURONS
 
 The sliders ``vx`` and ``vy`` set the velocity (±0.2 units/s, the program's input
 range); the plots ``x vs exact`` and ``y vs exact`` show the network's position

@@ -4,15 +4,19 @@
     npl-nengo backends [--json]
     npl-nengo run NAME [--backend reference] [--neurons rate] [--duration 3] [--input s1=0.1 ...]
                        [--method taylor] [--n-neurons N] [--sample-every N] [--plot out.png] [--save net.npz]
-                       [--json]
+                       [--progress] [--json]
     npl-nengo compare NAME [--backends reference,nengo,nengo_dl,brian2] [--methods taylor,sampled,lif,nef]
                            [--neurons rate,regular] [--seeds 0,1] [--out DIR] [--check] [--json]
     npl-nengo sweep NAME [--n-neurons 50,100,200] [--max-rates 1000] [--methods taylor,sampled,lif,nef]
                          [--seeds 0,1,2] [--backends reference] [--neurons regular] [--workers 2]
                          [--scheduler tcp://HOST:8786] [--out DIR] [--json]
-    npl-nengo gui NAME [--route neuron|nef] [--neurons N] [--port P] [--no-browser]
+    npl-nengo gui NAME [--route neuron|nef] [--neurons rate|regular|poisson|lif] [--n-neurons N] [--port P]
+                       [--no-browser]
+    npl-nengo experiment [trained|rotation|guest_sweep] [OPTIONS] [--json]
 
-``NAME`` is a library network (``npl-nengo list``) or a saved ``.npz`` network.
+``NAME`` is a library network (``npl-nengo list``) or a saved ``.npz`` network
+(one named after a library entry runs with that entry's inputs and duration
+unless ``--input`` / ``--duration`` say otherwise).
 Exit codes (:data:`EXIT_CODES`): 0 done, 1 ``--check`` found a failing cell,
 2 a user mistake (reported in one line on stderr, no traceback), 3 a backend
 or engine that is not installed, 4 a simulation that diverged, 130 interrupted.
@@ -23,21 +27,35 @@ Ctrl-C during ``run``'s simulation keeps the partial result: it is printed
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import textwrap
+import threading
 from pathlib import Path
 from typing import Any, Sequence
 
 from ._version import __version__
 from .errors import BackendUnavailable, NplError, SimulationError, ValidationError
+from .files import command_line_wording
 from .registry import BACKENDS
 
-__all__ = ["main", "EXIT_CODES"]
+__all__ = ["main", "EXIT_CODES", "EXPERIMENTS"]
 
 #: Exit status -> meaning (also in ``npl-nengo --help``).
 EXIT_CODES = {0: "done", 1: "--check: a counted cell failed its metric", 2: "user mistake (bad argument, name or file)",
               3: "backend or engine not installed", 4: "simulation diverged", 130: "interrupted (Ctrl-C)"}
+
+#: ``npl-nengo experiment NAME`` -> what it does (the modules of :mod:`npl_nengo.experiments`).
+EXPERIMENTS = {
+    "trained": "train an echo-state reservoir's readout to rotate a chaotic drive, decompile it and run it on a "
+               "backend",
+    "rotation": "program a random reservoir open loop to rotate a chaotic drive (static code, and with the lag code)",
+    "guest_sweep": "virtualization error of random guest RNNs against guest size and expansion order",
+}
+#: Width ``npl-nengo list`` wraps its text to.
+LIST_WIDTH = 100
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -81,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--plot", metavar="PNG", help="write a plot of the outputs (.png, .pdf, .svg, ...; no extension: .png)")
     r.add_argument("--save", metavar="NPZ", help="save the compiled network")
     r.add_argument("--force", action="store_true", help="overwrite an existing --save file")
+    r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal); a bar of the steps on the "
+                        "nengo backend, the elapsed time on the others")
 
     c = sub.add_parser("compare", help="score a network with its metric across backends, compilers and neuron modes",
                        description="Compile a network (every method, every seed), run it on every backend in every "
@@ -123,19 +144,58 @@ def _parser() -> argparse.ArgumentParser:
                        description="Open a library network in the Nengo GUI (served on 127.0.0.1).", epilog=epilog)
     g.add_argument("name", help="library network (see 'list')")
     g.add_argument("--route", choices=["neuron", "nef"], default="neuron",
-                   help="neuron: the compiled reservoir (taylor, rate units); nef: NEF ensembles (default neuron)")
-    g.add_argument("--neurons", type=int, default=None, dest="n_neurons", metavar="N",
-                   help="neurons per part (default: the compiler's choice)")
+                   help="neuron: the compiled reservoir; nef: NEF ensembles (default neuron)")
+    g.add_argument("--neurons", default=None, metavar="MODE",
+                   help="rate, regular, poisson or lif, as for 'run'. neuron route: rate (default) shows the "
+                        "taylor compile in rate units; regular/poisson the network's recommended compile "
+                        "(sampled) spiking; lif its LIF compile on nengo.LIF units. nef route: lif (default) or "
+                        "rate. Spiking builds show a spike raster")
+    g.add_argument("--n-neurons", type=int, default=None, metavar="N",
+                   help="neurons per part (default: the compile's choice)")
     g.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1, 0..65535 (default 0: a free one)")
     g.add_argument("--no-browser", dest="browser", action="store_false",
                    help="only print the URL (for servers and ssh sessions)")
+    _experiment_parser(sub, epilog)
     return p
+
+
+def _experiment_parser(sub, epilog: str) -> None:
+    x = sub.add_parser("experiment", help="run a study of the method (trained, rotation, guest_sweep); "
+                                          "no name: list them",
+                       description="Run one of the experiments of npl_nengo.experiments (studies of the method, not "
+                                   "library networks) and print its summary; without a name, list them.",
+                       epilog=epilog)
+    xs = x.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    for name, summary in EXPERIMENTS.items():
+        q = xs.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".", epilog=epilog)
+        q.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+        q.add_argument("--json", action="store_true", help="print the result as JSON")
+        if name == "trained":
+            q.add_argument("--n-neurons", type=int, default=200, metavar="N", help="reservoir neurons (default 200)")
+            q.add_argument("--radius", type=float, default=0.5, help="spectral radius of A, in (0, 1) (default 0.5)")
+            q.add_argument("--train-steps", type=int, default=10_000, metavar="N",
+                           help="training steps of 1 ms after a 1000-step washout (default 10000)")
+            q.add_argument("--backend", default="reference", help=f"{', '.join(BACKENDS)} (default reference)")
+            q.add_argument("--neurons", default="rate", help="neuron mode of the run (default rate)")
+            q.add_argument("--duration", type=float, default=1.0, help="held-out seconds run (default 1)")
+            q.add_argument("--tol", type=float, default=0.05, help="largest passing error (default 0.05)")
+        elif name == "rotation":
+            q.add_argument("--n-neurons", type=int, default=1000, metavar="N", help="reservoir neurons (default 1000)")
+            q.add_argument("--steps", type=int, default=100_000, metavar="N",
+                           help="RK4 steps of 1 ms (default 100000)")
+        else:
+            q.add_argument("--sizes", default="1,2,3,4,6", help="comma-separated guest sizes (default 1,2,3,4,6)")
+            q.add_argument("--orders", default="1,2,3", help="comma-separated expansion orders (default 1,2,3)")
+            q.add_argument("--seeds", default="0,1,2", help="comma-separated seeds, one guest each (default 0,1,2)")
+            q.add_argument("--duration", type=float, default=2.0, help="seconds per run (default 2)")
+            q.add_argument("--backend", default="reference", help=f"{', '.join(BACKENDS)} (default reference)")
+            q.add_argument("--neurons", default="rate", help="neuron mode of the runs (default rate)")
 
 
 def _cmd_gui(args) -> int:
     from .gui import gui_main
 
-    return gui_main(args.name, args.route, args.n_neurons, args.browser, args.port)
+    return gui_main(args.name, args.route, args.n_neurons, args.browser, args.port, neurons=args.neurons)
 
 
 def _load_network(args):
@@ -172,13 +232,24 @@ def _parse_inputs(items: Sequence[str]) -> dict[str, float]:
 def _cmd_list(args) -> int:
     from . import networks
 
-    rows = [{"name": e.name, "description": e.description} for e in networks.LIBRARY.values()]
+    rows: list[dict[str, Any]] = []
+    for e in networks.LIBRARY.values():
+        program = e.build()
+        rows.append({"name": e.name, "description": e.description, "inputs": list(program.inputs),
+                     "outputs": list(program.outputs), "run_inputs": dict(e.inputs), "duration": e.duration})
     if getattr(args, "json", False):
         print(json.dumps(rows, indent=2))
-    else:
-        width = max(len(r["name"]) for r in rows)
-        for r in rows:
-            print(f"{r['name']:<{width}}  {r['description']}")
+        return 0
+    width = max(len(r["name"]) for r in rows)
+    indent = " " * (width + 2)
+    for r in rows:
+        held = [f"{k}={r['run_inputs'].get(k, 0.0):g}" for k in r["inputs"]]  # as a plain run holds them
+        print(textwrap.fill(r["description"], LIST_WIDTH, initial_indent=f"{r['name']:<{width}}  ",
+                            subsequent_indent=indent))
+        print(textwrap.fill("inputs (plain run): " + (", ".join(held) or "none"), LIST_WIDTH, initial_indent=indent,
+                            subsequent_indent=indent + "  "))
+        print(textwrap.fill("outputs: " + ", ".join(r["outputs"]), LIST_WIDTH, initial_indent=indent,
+                            subsequent_indent=indent + "  "))
     return 0
 
 
@@ -247,6 +318,92 @@ def _save_path(path: str, force: bool) -> None:
         raise ValidationError(f"--save {path!r}: {str(target)!r} exists; pass --force to replace it")
 
 
+def _library_entry_of(rnn):
+    """The library entry a saved network was compiled from: same name, and the entry's run inputs are its inputs."""
+    from . import networks
+
+    entry = networks.LIBRARY.get(rnn.name)
+    if entry is None or not set(entry.inputs) <= set(rnn.input_names):
+        return None
+    return entry
+
+
+@contextlib.contextmanager
+def _run_progress(backend: str, enabled: bool):
+    """Progress of ``run`` on stderr (tqdm); yields the run options that draw it.
+
+    The nengo backend draws a bar of the steps through ``nengo.Simulator``'s own
+    ``progress_bar`` (given by the backend's ``simulator`` option: the same
+    simulator, the same steps).  The other backends have no progress hook that
+    leaves their simulation as it is: a thread shows the elapsed time instead.
+    Neither changes a result (``tests/test_cli.py`` checks them bit for bit).
+    """
+    if not enabled:
+        yield {}
+        return
+    from tqdm import tqdm
+
+    if backend == "nengo":
+        bar = _nengo_bar()
+
+        def simulator(net, **kwargs):
+            import nengo
+
+            return nengo.Simulator(net, **{**kwargs, "progress_bar": bar})
+
+        try:
+            yield {"simulator": simulator}
+        finally:
+            bar.close()
+        return
+    stop = threading.Event()
+    ticker = tqdm(desc=f"run on {backend}", bar_format="{desc}: {elapsed} elapsed", leave=False, file=sys.stderr)
+
+    def tick() -> None:
+        while not stop.wait(0.5):
+            ticker.refresh()
+
+    thread = threading.Thread(target=tick, name="npl-nengo progress", daemon=True)
+    thread.start()
+    try:
+        yield {}
+    finally:
+        stop.set()
+        thread.join()
+        ticker.close()
+
+
+def _nengo_bar():
+    """A ``nengo.utils.progress.ProgressBar`` drawn by tqdm on stderr: one bar per stage (build, simulation)."""
+    from nengo.utils.progress import ProgressBar
+    from tqdm import tqdm
+
+    class Bar(ProgressBar):
+        def __init__(self) -> None:
+            self.bar: Any = None
+            self.stage: str | None = None
+            self.lock = threading.Lock()  # nengo updates from its thread, closes from the caller's
+
+        def update(self, progress) -> None:
+            with self.lock:
+                if self.bar is None or progress.name_during != self.stage:
+                    if self.bar is not None:
+                        self.bar.close()
+                    self.stage = progress.name_during
+                    self.bar = tqdm(total=progress.max_steps, desc=(progress.name_during or "run").lower(),
+                                    unit="step", leave=False, file=sys.stderr)
+                self.bar.n = progress.n_steps
+                self.bar.refresh()
+
+        def close(self) -> None:
+            with self.lock:
+                if self.bar is not None:
+                    self.bar.close()
+                self.bar, self.stage = None, None
+
+    return Bar()
+
+
 def _cmd_run(args) -> int:
     from .simulation import run
 
@@ -254,16 +411,25 @@ def _cmd_run(args) -> int:
     if args.save is not None:
         _save_path(args.save, args.force)
     entry, rnn = _load_network(args)
+    given = _parse_inputs(args.input)
+    defaults: list[str] = []  # what a saved library network takes from its entry's plain run
     if rnn is None:
         rnn = _compile(entry, args, args.method)
-    inputs = dict(entry.inputs) if entry is not None else {}
-    inputs.update(_parse_inputs(args.input))
+    else:
+        entry = _library_entry_of(rnn)
+        if entry is not None:
+            defaults = [f"{k}={v:g}" for k, v in entry.inputs.items() if k not in given]
+            defaults += [f"duration {entry.duration:g} s"] if args.duration is None else []
+    # a plain run of an entry holds the inputs it does not set at 0 (run() wants every input)
+    inputs = {name: 0.0 for name in rnn.input_names} | dict(entry.inputs) if entry is not None else {}
+    inputs.update(given)
     duration = args.duration if args.duration is not None else (entry.duration if entry else 1.0)
     options: dict[str, Any] = {"max_rate": args.max_rate} if args.neurons != "rate" else {}
     if args.sample_every is not None:
         options["sample_every"] = args.sample_every
-    result = run(rnn, inputs, duration=duration, backend=args.backend, neurons=args.neurons, dt=args.dt,
-                 seed=args.seed, **options)
+    with _run_progress(args.backend, _progress(args)) as shown:
+        result = run(rnn, inputs, duration=duration, backend=args.backend, neurons=args.neurons, dt=args.dt,
+                     seed=args.seed, **options, **shown)
     interrupted = bool(result.info.get("interrupted"))
     t_end = float(result.t[-1]) if len(result.t) else 0.0
     saved = str(rnn.save(args.save, overwrite=args.force)) if args.save is not None else None
@@ -275,7 +441,8 @@ def _cmd_run(args) -> int:
                           "duration": duration, "inputs": inputs, "final": final, "n_neurons": rnn.n_neurons,
                           "method": rnn.method, "weight_norm": rnn.weight_norm, "saved": saved,
                           "plot": plot, "wall_seconds": result.info.get("wall_seconds"),
-                          "interrupted": interrupted, "t_end": t_end, "samples": len(result.t)}, indent=2))
+                          "interrupted": interrupted, "t_end": t_end, "samples": len(result.t),
+                          "defaults_of": entry.name if defaults else None}, indent=2))
     else:
         print(rnn.summary())
         ran = f"interrupted at t={t_end:g} s of {duration:g} s" if interrupted else f"ran {duration:g} s"
@@ -283,6 +450,8 @@ def _cmd_run(args) -> int:
               f"{', '.join(f'{k}={v:g}' for k, v in inputs.items()) or 'none'}")
         for k, v in final.items():
             print(f"  {k} = {v:+.5f}" if v is not None else f"  {k}: no sample recorded")
+        if defaults:
+            print(f"defaults of library entry {entry.name!r} (a plain 'run {entry.name}'): {', '.join(defaults)}")
         if saved:
             print(f"saved {saved}")
         if plot:
@@ -344,17 +513,101 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
-def _plot(result, path: str) -> None:
-    from .plots import subplots  # a free-standing Figure: the user's pyplot state is left alone
+def _at_least(value: float, low: float, option: str, kind: str = "an integer") -> None:
+    if not value >= low:
+        raise ValidationError(f"{option} {value!r}: must be {kind} >= {low:g}")
 
-    fig, ax = subplots(figsize=(8, 3.5))
-    for name, values in result.outputs.items():
-        ax.plot(result.t, values, label=name)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("output")
-    ax.set_title(f"{result.name} on {result.backend} ({result.neurons})")
-    ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
+
+def _cmd_experiment(args) -> int:
+    if args.experiment is None:
+        width = max(map(len, EXPERIMENTS))
+        for name, summary in EXPERIMENTS.items():
+            print(textwrap.fill(summary, LIST_WIDTH, initial_indent=f"{name:<{width}}  ",
+                                subsequent_indent=" " * (width + 2)))
+        print("run one: npl-nengo experiment NAME [--help]")
+        return 0
+    if args.experiment != "guest_sweep":
+        _at_least(args.seed, 0, "--seed")
+    return {"trained": _exp_trained, "rotation": _exp_rotation, "guest_sweep": _exp_guest_sweep}[args.experiment](args)
+
+
+def _exp_trained(args) -> int:
+    from .experiments import trained
+
+    _at_least(args.n_neurons, 3, "--n-neurons")
+    _at_least(args.train_steps, 2, "--train-steps")
+    if not 0.0 < args.radius < 1.0:
+        raise ValidationError(f"--radius {args.radius!r}: must be in (0, 1) (the echo-state property)")
+    _at_least(args.duration, 0.002, "--duration", "a number of seconds")
+    _at_least(args.tol, 0.0, "--tol", "a number")
+    reservoir = trained.train(N=args.n_neurons, radius=args.radius, n_steps=args.train_steps, seed=args.seed)
+    score = trained.readout_metric(reservoir, duration=args.duration, tol=args.tol, backend=args.backend,
+                                   neurons=args.neurons, seed=args.seed)
+    held = trained.prediction_error(reservoir, n_steps=int(round(args.duration / reservoir.dt)))
+    prediction = {k: getattr(held, k) for k in ("static", "lag", "static_exact", "lag_exact", "test", "linear",
+                                                 "linear_exact", "nonlinear_max")}
+    if args.json:
+        print(json.dumps({"experiment": "trained", "n_neurons": args.n_neurons, "radius": args.radius,
+                          "train_steps": args.train_steps, "seed": args.seed, "train_error": reservoir.train_error,
+                          "weight_norm": reservoir.info["weight_norm"], "prediction": prediction,
+                          "run": {"backend": args.backend, "neurons": args.neurons, "duration": args.duration,
+                                  "passed": score.passed, "error": score.error, **score.details}}, indent=2))
+        return 0
+    d = score.details
+    noise = f"; spike noise predicts {d['predicted_noise']:.3g}" if d["predicted_noise"] else ""
+    print(f"trained reservoir: N={args.n_neurons}, spectral radius {args.radius:g}, seed {args.seed}, "
+          f"{args.train_steps} training steps (relative errors below)")
+    for line in (
+        f"readout W r against R_z x: {reservoir.train_error:.3g} on the training data, {held.test:.3g} held out; "
+        f"||W|| {reservoir.info['weight_norm']:.3g}",
+        f"decompiled program against W r, {args.duration:g} s held out: static {held.static:.3g}, + lag code "
+        f"{held.lag:.3g} (the authors' code, first order in A); exact in A: static {held.static_exact:.3g}, "
+        f"+ lag code {held.lag_exact:.3g}",
+        f"its linear block against R_z: {held.linear:.3g} (exact in A {held.linear_exact:.3g}); largest "
+        f"nonlinear coefficient {held.nonlinear_max:.3g}",
+        f"run on {args.backend} ({args.neurons}), {args.duration:g} s held out: {'PASS' if score.passed else 'FAIL'}, "
+        f"{score.error:.3g} against R_z x (tol {args.tol:g}); against the RK4 readout {d['vs_rk4']:.3g}, the "
+        f"decompiled program {d['vs_decompiled']:.3g} (exact in A {d['vs_decompiled_exact']:.3g}){noise}",
+    ):
+        print(textwrap.fill(line, LIST_WIDTH, initial_indent="  ", subsequent_indent="    "))
+    return 0
+
+
+def _exp_rotation(args) -> int:
+    from .experiments import rotation
+
+    _at_least(args.n_neurons, 3, "--n-neurons")
+    _at_least(args.steps, 10, "--steps")
+    out = rotation.rotation(N=args.n_neurons, n_steps=args.steps, seed=args.seed)
+    if args.json:
+        print(json.dumps({"experiment": "rotation", "n_neurons": args.n_neurons, "steps": args.steps,
+                          "seed": args.seed, "error": out.error, "error_static": out.error_static,
+                          "weight_norm": out.weight_norm}, indent=2))
+        return 0
+    print(f"rotation: N={args.n_neurons}, {args.steps} RK4 steps, seed {args.seed}: error {out.error:.3g} "
+          f"(static and lag code), {out.error_static:.3g} (static code only); ||W|| {out.weight_norm:.3g}")
+    return 0
+
+
+def _exp_guest_sweep(args) -> int:
+    from .experiments.guest_sweep import virtualization_sweep
+
+    rows = virtualization_sweep(sizes=_list_of(args.sizes, int, "--sizes"), orders=_list_of(args.orders, int, "--orders"),
+                                seeds=_list_of(args.seeds, int, "--seeds"), duration=args.duration,
+                                backend=args.backend, neurons=args.neurons)
+    if args.json:
+        print(json.dumps({"experiment": "guest_sweep", "rows": rows}, indent=2))
+        return 0
+    keys = ["n_guest", "order", "K", "N", "nrmse", "nrmse_max", "truncation_nrmse", "compile_nrmse", "seconds"]
+    cells = [[f"{r[k]:.3g}" if isinstance(r[k], float) else str(r[k]) for k in keys] for r in rows]
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    for line in [keys, *cells]:
+        print("  ".join(c.rjust(w) for c, w in zip(line, widths)))
+    return 0
+
+
+def _plot(result, path: str) -> None:
+    fig = result.plot()  # a free-standing Figure (the user's pyplot state is left alone); no colour repeats
     try:
         fig.savefig(path, dpi=100)
     except ValueError as exc:  # matplotlib's word on a format it cannot write
@@ -364,7 +617,8 @@ def _plot(result, path: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``npl-nengo``; returns the exit code (:data:`EXIT_CODES`)."""
     args = _parser().parse_args(argv)
-    handlers = {"list": _cmd_list, "backends": _cmd_backends, "run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "gui": _cmd_gui}
+    handlers = {"list": _cmd_list, "backends": _cmd_backends, "run": _cmd_run, "compare": _cmd_compare, "sweep": _cmd_sweep, "gui": _cmd_gui,
+                "experiment": _cmd_experiment}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
@@ -376,8 +630,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SimulationError as exc:
         print(f"npl-nengo: error: {exc}", file=sys.stderr)
         return 4
-    except (NplError, OSError) as exc:
-        print(f"npl-nengo: error: {exc}", file=sys.stderr)
+    except (NplError, OSError) as exc:  # the API's overwrite=True is --force here
+        print(f"npl-nengo: error: {command_line_wording(str(exc))}", file=sys.stderr)
         return 2
 
 

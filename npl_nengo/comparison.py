@@ -10,11 +10,25 @@ neurons) runs the network's own metric (the library entry's, or ``metric=``),
 and its run is compared with the **rate reference**: the same compiled network
 at rate level on the numpy reference backend (RK4), or, for the NEF route,
 the NEF network with rate neurons (``nengo.LIFRate``) on nengo.
+
+Beside both the report holds the **exact** trajectory (``report.exact``): the
+program's own ODE (:func:`npl_nengo.ode.integrate`), or for the library's guest
+RNN the direct guest simulation, driven by the inputs the cells ran (recorded
+from the first run of each route, not re-derived), sampled at the rate
+reference's times.  It is what the figures draw as "exact"; computing it never
+touches the compiled weights.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+import contextlib
+import functools
+import hashlib
+import time
+from collections import OrderedDict
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
 
 from .cells import METHODS, Cell, Row, Target, compile_route, deviation, error_row, plan, relative_deviation, run_cell
 from .cells import names as _cell_names, seeds as _cell_seeds
@@ -110,6 +124,7 @@ def compare(
 
     rows: list[Row] = []
     references: dict[tuple, Result] = {}
+    exact: dict[tuple, Result] = {}
     bar = tqdm(total=len(cells), desc=f"compare {target.name}", unit="run", disable=not progress, leave=False)
     try:
         for route in dict.fromkeys(c.compile_key for c in cells):
@@ -123,17 +138,20 @@ def compare(
             # the rate reference: the same network at rate level on the numpy reference backend (NEF: on nengo)
             ref_cell = Cell(method, seed, "nengo" if method == "nef" else "reference", "rate", "rate", None,
                             todo[0].max_rate)
+            calls: list[tuple] = []
             if not any((c.backend, c.neurons) == (ref_cell.backend, "rate") for c in todo):
                 bar.set_postfix_str(f"{method} seed {seed}: rate reference")
                 # None: no reference, no deviations
-                reference = run_cell(target, net, ref_cell, dt=dt, run_options=run_options).run
+                with _recording_inputs(calls):
+                    reference = run_cell(target, net, ref_cell, dt=dt, run_options=run_options).run
             else:
                 todo.sort(key=lambda c: (c.backend, c.neurons) != (ref_cell.backend, "rate"))  # the reference first
                 reference = None
             for cell in todo:
                 bar.set_postfix_str(f"{method} seed {seed} {cell.backend} {cell.neurons}")
-                row = run_cell(target, net, cell, dt=dt, run_options=run_options, reference=reference,
-                               spike_units=spike_units, compile_s=compile_s)
+                with _recording_inputs(calls):
+                    row = run_cell(target, net, cell, dt=dt, run_options=run_options, reference=reference,
+                                   spike_units=spike_units, compile_s=compile_s)
                 if (cell.backend, cell.neurons) == (ref_cell.backend, "rate") and row.run is not None:
                     reference = row.run
                     row.deviation, row.deviation_by_output = relative_deviation(reference, reference, net)
@@ -141,6 +159,11 @@ def compare(
                     references[(method, seed)] = reference
                 rows.append(row)
                 bar.update()
+            sampled_at = reference or next((r.run for r in rows[::-1] if r.run is not None and r.method == method
+                                            and r.seed == seed), None)
+            trajectory = exact_trajectory(target, calls[0] if calls else None, sampled_at)
+            if trajectory is not None:
+                exact[(method, seed)] = trajectory
     finally:
         bar.close()
     rank = {**{m: i for i, m in enumerate(methods)}, **{b: i for i, b in enumerate(backends)},
@@ -155,7 +178,240 @@ def compare(
                 "inputs": None if target.metric is not None else dict(target.inputs),
                 "duration": None if target.metric is not None else target.duration,
                 "run_options": {k: repr(v) for k, v in run_options.items()}}
-    return Report(target.name, target.description, rows, settings, runs=runs, scores=scores, references=references)
+    return Report(target.name, target.description, rows, settings, runs=runs, scores=scores, references=references,
+                  exact=exact)
+
+
+# -- the exact trajectory -----------------------------------------------------------------------------
+@contextlib.contextmanager
+def _recording_inputs(calls: list) -> Iterator[list]:
+    """Record ``(inputs, duration, dt, initial)`` of every run started inside the block (metrics included).
+
+    Only the first recorded run of a route matters: every cell of a route runs the same protocol.
+    """
+    from .simulation import observing_runs
+
+    if calls:  # already recorded for this route
+        yield calls
+        return
+    with observing_runs(lambda inputs, duration, dt, initial: calls.append((inputs, float(duration), float(dt),
+                                                                             initial))):
+        yield calls
+
+
+#: Exact trajectories already solved, by content (program, inputs sampled on the time grid, initial state).
+_EXACT_CACHE: "OrderedDict[str, dict[str, np.ndarray]]" = OrderedDict()
+_EXACT_CACHE_SIZE = 16
+
+
+#: Wall-clock seconds an exact solve may take before it is given up (the report then has no exact line).
+EXACT_BUDGET_S = 60.0
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _as_function(value: Any, dt: float, deadline: float) -> Any:
+    """An input as the ODE takes it: a number, or a callable of t that gives up past ``deadline``
+    (an array, one sample per step, is interpolated linearly between the steps: the solver needs a
+    continuous input, and a step function would cost it a restart at every step)."""
+    if isinstance(value, (int, float, np.number)):
+        return value
+    if callable(value):
+        f = value
+    else:
+        samples = np.asarray(value, dtype=float).reshape(-1)
+        if samples.size == 1:
+            return float(samples[0])
+        steps = np.arange(samples.size) * dt
+        f = functools.partial(np.interp, xp=steps, fp=samples)
+    return functools.partial(_timed, f, deadline)
+
+
+def _timed(f: Callable[[float], Any], deadline: float, t: float) -> float:
+    if time.perf_counter() > deadline:
+        raise _OverBudget(f"the exact solve took more than {EXACT_BUDGET_S:g} s")
+    return float(f(t))
+
+
+def exact_trajectory(target: Any, call: tuple | None, sampled_at: Result | None) -> Result | None:
+    """The exact trajectory of a run: the program's ODE (or, for the library's guest RNN, the direct guest)
+    driven by the recorded inputs ``call`` and sampled at ``sampled_at``'s times; ``None`` where there is
+    none (a compiled network, a batch run, a run that did not record its inputs, a Circuit started from a
+    state of its own) or the ODE solve failed.  A Circuit is integrated as its wired parts (:func:`_circuit_ode`)."""
+    from .program import Circuit, Program
+
+    if call is None or sampled_at is None or target.program is None or sampled_at.trials is not None:
+        return None
+    inputs, duration, dt, initial = call
+    if not isinstance(inputs, Mapping) or isinstance(initial, list):
+        return None
+    t = np.asarray(sampled_at.t, dtype=float)
+    if not len(t) or t[-1] > duration + 1.5 * dt:
+        return None
+    try:
+        program = target.program()
+        if not isinstance(program, (Program, Circuit)):
+            return None
+        deadline = time.perf_counter() + EXACT_BUDGET_S
+        drive = {k: _as_function(v, dt, deadline) for k, v in inputs.items() if k in program.inputs}
+        start = None
+        if isinstance(program, Circuit):
+            if initial not in (None, "rstar"):
+                return None
+        elif isinstance(initial, Mapping):
+            start = {k: float(v) for k, v in initial.items() if k in program.states}
+        elif initial == "zero":
+            start = {k: 0.0 for k in program.states}
+        kick = 0.0
+        outputs = _cached(target.name, program, drive, start, t, kick)
+        if _stuck(outputs, sampled_at):  # resting on an unstable equilibrium the network leaves: nudge it off
+            kick = KICK
+            outputs = _cached(target.name, program, drive, start, t, kick)
+    except Exception:  # noqa: BLE001 - no exact line rather than no report
+        return None
+    info: dict[str, Any] = {"exact": "guest" if target.name == "guest_rnn" else "ode"}
+    if kick:
+        info["kick"] = kick
+    return Result(t, {k: v for k, v in outputs.items() if k in sampled_at.outputs}, "exact", "ode", dt, None,
+                  target.name, info=info)
+
+
+#: The nudge (added to the k-th state variable as ``KICK * (k + 1)``) that moves an exact trajectory off an
+#: unstable equilibrium where its start is one (a symmetric ring oscillator) and the network's run moves.
+KICK = 1e-6
+
+
+def _cached(name: str, program: Any, drive: Mapping[str, Any], start: Any, t: np.ndarray,
+            kick: float) -> dict[str, np.ndarray]:
+    key = _exact_key(name, program, drive, start, t, kick)
+    if key not in _EXACT_CACHE:
+        _EXACT_CACHE[key] = _solve(name, program, drive, start, t, kick)
+        while len(_EXACT_CACHE) > _EXACT_CACHE_SIZE:
+            _EXACT_CACHE.popitem(last=False)
+    _EXACT_CACHE.move_to_end(key)
+    return _EXACT_CACHE[key]
+
+
+def _stuck(exact: Mapping[str, np.ndarray], ran: Result) -> bool:
+    """Whether the exact trajectory stands still over the second half while the run keeps moving (by more
+    than a thousand times as much) in every output."""
+    half = len(ran.t) // 2
+    common = [k for k in exact if k in ran.outputs]
+    if not common or half < 2:
+        return False
+    return all(np.ptp(exact[k][half:]) * 1e3 < np.ptp(np.asarray(ran[k])[half:]) for k in common)
+
+
+def _exact_key(name: str, program: Any, drive: Mapping[str, Any], start: Any, t: np.ndarray, kick: float) -> str:
+    """A content key: the program's equations, the inputs sampled on the grid, the initial state, the grid."""
+    from .program import flatten
+
+    flat = flatten(program)
+    h = hashlib.sha256()
+    h.update(repr((name, program.name, [(p.path, sorted((k, str(v)) for k, v in p.program.expressions.items()),
+                                         sorted(p.program.initial.items())) for p in flat.parts],
+                   sorted(flat.wires.items()), sorted(flat.inputs.items()), sorted(flat.outputs.items()),
+                   sorted((start or {}).items()), kick)).encode())
+    h.update(np.ascontiguousarray(t).tobytes())
+    for k in sorted(drive):
+        v = drive[k]
+        h.update(k.encode())
+        h.update(np.array([float(v(s)) for s in t] if callable(v) else [float(v)]).tobytes())
+    return h.hexdigest()
+
+
+def _held(value: float, t: float) -> float:
+    return value
+
+
+def _solve(name: str, program: Any, drive: Mapping[str, Any], start: Any, t: np.ndarray,
+           kick: float = 0.0) -> dict[str, np.ndarray]:
+    from . import ode
+
+    if name == "guest_rnn" and not kick:  # the library's guest: the tanh RNN itself, not its Taylor expansion
+        from .networks import _GUEST, virtual
+
+        names = [f"u{j + 1}" for j in range(_GUEST.m)]
+        if list(program.inputs) == names and list(program.states) == [f"x{i + 1}" for i in range(_GUEST.n)]:
+            u = [drive.get(n, 0.0) for n in names]
+            r = virtual.simulate_guest(_GUEST, [f if callable(f) else functools.partial(_held, float(f)) for f in u], t)
+            rs = _GUEST.operating_point()
+            out = {}
+            for i in range(_GUEST.n):  # the program's variables: r_i = r*_i + (deviation / LEVEL) x_i
+                lo, hi = program.range_of(f"r{i + 1}")
+                out[f"r{i + 1}"] = r[:, i]
+                out[f"x{i + 1}"] = (r[:, i] - rs[i]) * virtual.LEVEL / (0.5 * (hi - lo))
+            return out
+    if not hasattr(program, "derivatives"):  # a Circuit
+        return _circuit_ode(program, t, drive, kick)
+    x0 = ode.state_vector(program, start) + kick * np.arange(1, len(program.states) + 1)
+    return ode.integrate(program, t, initial=dict(zip(program.states, x0)), inputs=drive)
+
+
+def _circuit_ode(circuit: Any, t: np.ndarray, drive: Mapping[str, Any], kick: float = 0.0) -> dict[str, np.ndarray]:
+    """A Circuit's ODE: every part's program integrated together (each from its own initial values), an
+    input port reading the output port wired to it (a state, or a map evaluated there) or its external
+    input; returns the circuit's outputs sampled at ``t``."""
+    import scipy.integrate
+
+    from . import ode
+    from .errors import SimulationError
+
+    deadline = time.perf_counter() + EXACT_BUDGET_S
+    flat = circuit.flat
+    progs = [p.program for p in flat.parts]
+    fields = [ode.vector_field(p) for p in progs]
+    sizes = [len(p.states) for p in progs]
+    starts = np.cumsum([0, *sizes])
+    external = {port: e for e, ports in flat.inputs.items() for port in ports}
+    sources = {e: (drive.get(e, 0.0)) for e in flat.inputs}
+
+    def value(port: tuple[int, str], x: np.ndarray, now: float, memo: dict, depth: int = 0) -> float:
+        if port in memo:
+            return memo[port]
+        if depth > 4 * len(progs) + 8:
+            raise SimulationError(f"{circuit.name}: the maps of the circuit feed each other in a loop")
+        p, name = port
+        prog = progs[p]
+        if name in prog.states:
+            out = float(x[starts[p] + prog.states.index(name)])
+        else:  # a map: the part's states and inputs
+            values = {v: x[starts[p] + i] for i, v in enumerate(prog.states)}
+            values.update({i: inport((p, i), x, now, memo, depth + 1) for i in prog.inputs})
+            out = float(prog.evaluate(name, values))
+        memo[port] = out
+        return out
+
+    def inport(port: tuple[int, str], x: np.ndarray, now: float, memo: dict, depth: int = 0) -> float:
+        if port in flat.wires:
+            return value(flat.wires[port], x, now, memo, depth + 1)
+        e = external.get(port)
+        if e is None:
+            return 0.0
+        f = sources[e]
+        return float(f(now)) if callable(f) else float(f)
+
+    def rhs(now: float, x: np.ndarray) -> np.ndarray:
+        if time.perf_counter() > deadline:
+            raise _OverBudget(f"the exact solve took more than {EXACT_BUDGET_S:g} s")
+        memo: dict = {}
+        return np.concatenate([fields[p](x[starts[p]:starts[p + 1]],
+                                         [inport((p, i), x, now, memo) for i in prog.inputs])
+                               for p, prog in enumerate(progs)])
+
+    x0 = np.concatenate([ode.state_vector(p, None) for p in progs])
+    x0 = x0 + kick * np.arange(1, len(x0) + 1)
+    sol = scipy.integrate.solve_ivp(rhs, (0.0, float(t[-1])), x0, method="DOP853", t_eval=t, rtol=1e-10, atol=1e-12)
+    if not sol.success or sol.y.shape[1] != len(t) or not np.all(np.isfinite(sol.y)):
+        raise SimulationError(f"{circuit.name}: the circuit's ODE could not be integrated ({sol.message})")
+    out: dict[str, list[float]] = {o: [] for o in flat.outputs}
+    for k, now in enumerate(t):
+        memo: dict = {}
+        for o, port in flat.outputs.items():
+            out[o].append(value(port, sol.y[:, k], float(now), memo))
+    return {o: np.asarray(v) for o, v in out.items()}
 
 
 def _replace_run(target: Target, inputs: Mapping[str, Any] | None, duration: float | None) -> Target:

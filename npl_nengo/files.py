@@ -37,7 +37,7 @@ from typing import IO, Any, Iterable, Iterator
 from .errors import SaveError
 
 __all__ = ["SaveError", "atomic_output", "write_atomic", "output_path", "claim_directory", "DirectoryClaim",
-           "jsonable", "LOCK_NAME"]
+           "jsonable", "LOCK_NAME", "command_line_wording"]
 
 #: The lock file a writer creates (exclusively) in a report directory while it writes there.
 LOCK_NAME = ".npl_nengo.lock"
@@ -49,6 +49,19 @@ LOCK_WAIT_S = 30.0
 MAX_MARKER_BYTES = 64 * 1024**2
 #: ``os.link`` errors that mean "this filesystem has no hard links" (exclusive saves then reserve the name).
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+
+
+#: How a refused overwrite is undone, in the API's words -> in the command line's (``npl-nengo ... --force``).
+_REPLACE_HINT = "pass overwrite=True to replace it"
+_ADD_HINT = "pass overwrite=True, or --force on the command line, to add it"
+_CLI_HINTS = {_REPLACE_HINT: "pass --force to replace it", _ADD_HINT: "pass --force to add it"}
+
+
+def command_line_wording(message: str) -> str:
+    """``message`` as the command line says it: its ``--force`` for the API's ``overwrite=True``."""
+    for api, cli in _CLI_HINTS.items():
+        message = message.replace(api, cli)
+    return message
 
 
 def _error(message: str, cause: OSError | None = None) -> SaveError:
@@ -145,7 +158,7 @@ def atomic_output(path: str | os.PathLike, overwrite: bool = True, where: str = 
     path = output_path(path, where)
     shown = str(path)
     parent = path.parent
-    exists = _error(f"{where}: {shown!r} exists; pass overwrite=True to replace it", OSError(errno.EEXIST, ""))
+    exists = _error(f"{where}: {shown!r} exists; {_REPLACE_HINT}", OSError(errno.EEXIST, ""))
 
     def failure(exc: OSError) -> SaveError:
         if isinstance(exc, IsADirectoryError):
@@ -483,8 +496,8 @@ def claim_directory(directory: str | os.PathLike, files: tuple[str, ...], genera
                 ours = [f for f in files if f in contents]
                 held_text = ", ".join(ours or contents[:5]) + ("" if ours or len(contents) <= 5 else ", ...")
                 raise _error(f"{where}: {str(path)!r} already holds {held_text}, not written by {generator}; a report "
-                             f"goes into a new or empty directory, or replaces an earlier report there (pass "
-                             f"overwrite=True, or --force on the command line, to add it to this directory anyway: "
+                             f"goes into a new or empty directory, or replaces an earlier report there "
+                             f"({_ADD_HINT} to this directory anyway: "
                              f"other files are left alone, files it replaces are kept as NAME.orig)",
                              OSError(errno.EEXIST, ""))
             claim.foreign = True

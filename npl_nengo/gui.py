@@ -1,6 +1,7 @@
 """Nengo GUI for the library networks and for model scripts.
 
-    npl-nengo gui nand [--route neuron|nef] [--neurons N] [--no-browser] [--port P]
+    npl-nengo gui nand [--route neuron|nef] [--neurons rate|regular|poisson|lif] [--n-neurons N]
+                       [--no-browser] [--port P]
     .venv/bin/python -m npl_nengo.gui examples/gui_nand.py     # any script that defines ``model``
 
 A *model script* is a Python file that defines ``model``, a ``nengo.Network``;
@@ -9,11 +10,21 @@ A *model script* is a Python file that defines ``model``, a ``nengo.Network``;
 line can choose how the network is built without editing the script:
 
 ``NPL_NENGO_ROUTE``
-    ``neuron`` (default): compile the program (``method="taylor"``) and show the
-    neuron-level network;
+    ``neuron`` (default): compile the program and show the neuron-level network;
     ``nef``: NEF ensembles (``npl_nengo.to_nengo(..., method="nef")``).
 ``NPL_NENGO_NEURONS``
-    neurons per part (a positive integer; default: the compiler's choice).
+    the neuron mode, as ``npl-nengo run --neurons``: ``rate`` (default),
+    ``regular``, ``poisson`` or ``lif``.  Neuron route: ``rate`` compiles
+    ``method="taylor"`` (the paper's min-norm weights) into tanh rate units;
+    ``regular`` / ``poisson`` compile the entry's recommended compile
+    (``networks.get(name).compile``, ``method="sampled"`` unless it says
+    otherwise: min-norm weights do not survive spikes) into spiking tanh units;
+    ``lif`` the LIF route (``activation="lif"`` with ``networks.get(name).lif_compile``)
+    into ``nengo.LIF`` units.  NEF route: LIF ensembles (unset or ``lif``) or
+    their rate counterpart (``rate``).  An integer here is the old neuron count:
+    refused, naming ``NPL_NENGO_N_NEURONS``.
+``NPL_NENGO_N_NEURONS``
+    neurons per part (a positive integer; default: the compile's choice).
 
 A script can also ask for a different neuron-level compile (``library_model(name,
 compile=entry.compile)``, where the paper's min-norm ``taylor`` is not accurate
@@ -26,7 +37,8 @@ background thread and returns a :class:`Server` (what the tests use).  Unless
 ``generate_layout=False`` they give nengo_gui a generated layout file
 (:func:`layout`): a slider for every constant source node (the inputs) and a
 value plot for every ``model.outputs`` node, spanning ±:data:`LEVEL_RANGE` unless
-``model.layout_hints`` (a :class:`LayoutHints`) says otherwise.  It lives in a temporary directory,
+``model.layout_hints`` (a :class:`LayoutHints`) says otherwise, and a spike raster of
+every ensemble in ``hints.rasters`` (:func:`library_model` lists its spiking ones).  It lives in a temporary directory,
 so the work tree stays clean and a layout never outlives a change of route.
 
 nengo_gui serves without TLS unless given a certificate, and its own launcher
@@ -71,12 +83,15 @@ __all__ = [
     "ROUTES",
     "ROUTE_ENV",
     "NEURONS_ENV",
+    "N_NEURONS_ENV",
+    "NEURON_MODES",
     "EXAMPLES",
     "library_model",
     "LayoutHints",
     "layout_hints",
     "exact_node",
     "plot_against",
+    "phase_plane",
     "layout",
     "Server",
     "start",
@@ -89,6 +104,11 @@ __all__ = [
 ROUTES: dict[str, str] = {"neuron": "taylor", "nef": "nef"}
 ROUTE_ENV = "NPL_NENGO_ROUTE"
 NEURONS_ENV = "NPL_NENGO_NEURONS"
+N_NEURONS_ENV = "NPL_NENGO_N_NEURONS"
+#: ``--neurons``: the neuron modes the GUI builds (``npl-nengo run --neurons`` spells them the same).
+NEURON_MODES = ("rate", "regular", "poisson", "lif")
+#: Neurons a spike raster shows (evenly spread over the ensemble).
+RASTER_NEURONS = 40
 #: The example scripts of a source checkout (absent from an installed wheel).
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 #: Half-range of the sliders and plots: the library's logic levels are ±0.1.
@@ -104,33 +124,59 @@ def _route(route: str | None) -> str:
 
 def _n_neurons(n_neurons: int | None) -> int | None:
     if n_neurons is None:
-        text = os.environ.get(NEURONS_ENV, "").strip()
+        text = os.environ.get(N_NEURONS_ENV, "").strip()
         if not text:
             return None
         try:
             n_neurons = int(text)
         except ValueError:
-            raise ValidationError(f"${NEURONS_ENV}={text!r} is not an integer") from None
-    if n_neurons < 1:
-        raise ValidationError(f"neurons per part must be positive, got {n_neurons}")
+            raise ValidationError(f"${N_NEURONS_ENV}={text!r} is not an integer (neurons per part)") from None
+    if isinstance(n_neurons, bool) or not isinstance(n_neurons, int) or n_neurons < 1:
+        raise ValidationError(f"neurons per part must be a positive integer, got {n_neurons!r}")
     return n_neurons
 
 
+def _neurons(neurons: str | None, option: str = f"${NEURONS_ENV}") -> str | None:
+    """The neuron mode: ``neurons``, else ``$NPL_NENGO_NEURONS``, else ``None`` (the route's default)."""
+    if neurons is None:
+        neurons = os.environ.get(NEURONS_ENV, "").strip() or None
+        if neurons is None:
+            return None
+    elif option.startswith("$"):
+        option = "neurons"
+    text = str(neurons).strip()
+    if text.lstrip("+-").isdigit():
+        where = {"--neurons": f"--n-neurons {text}", "neurons": f"n_neurons={text}"}.get(option, f"${N_NEURONS_ENV}={text}")
+        raise ValidationError(f"{option} {text!r} is a neuron count: use {where} ({option} is the neuron mode: "
+                              f"{', '.join(NEURON_MODES)})")
+    if text not in NEURON_MODES:
+        raise ValidationError(f"{option} {text!r} is not one of {', '.join(NEURON_MODES)}")
+    return text
+
+
 def library_model(name: str, route: str | None = None, n_neurons: int | None = None, *,
-                  inputs: Mapping[str, float] | None = None, compile: Mapping[str, Any] | None = None) -> Any:
+                  neurons: str | None = None, inputs: Mapping[str, float] | None = None,
+                  compile: Mapping[str, Any] | None = None) -> Any:
     """The ``nengo.Network`` of library network ``name`` with a constant source per input.
 
-    ``route`` and ``n_neurons`` default to ``$NPL_NENGO_ROUTE`` (else ``neuron``)
-    and ``$NPL_NENGO_NEURONS`` (else the compiler's choice).  The source nodes
-    start at the entry's plain-run inputs, updated by ``inputs`` (which may add
-    inputs the plain run leaves out); the generated layout makes them sliders.
+    ``route``, ``n_neurons`` and ``neurons`` (the neuron mode, :data:`NEURON_MODES`)
+    default to ``$NPL_NENGO_ROUTE`` (else ``neuron``), ``$NPL_NENGO_N_NEURONS``
+    (else the compile's choice) and ``$NPL_NENGO_NEURONS`` (else ``rate`` on the
+    neuron route, LIF ensembles on the ``nef`` route).  The source nodes start at
+    the entry's plain-run inputs, updated by ``inputs`` (which may add inputs the
+    plain run leaves out); the generated layout makes them sliders.  A spiking
+    build lists its ensemble (the neuron route's, or the first NEF part's) in
+    ``model.layout_hints.rasters``: the layout shows its spikes.
 
     ``compile`` sets the neuron route's compile: keyword arguments of
     :func:`npl_nengo.compile` with ``method`` defaulting to ``"sampled"``, as an
     entry's recommended compile (``networks.get(name).compile``) reads; its
-    ``n_neurons`` gives way to ``n_neurons`` / ``$NPL_NENGO_NEURONS``.  Without it
+    ``n_neurons`` gives way to ``n_neurons`` / ``$NPL_NENGO_N_NEURONS``.  Without it
     the neuron route compiles ``method="taylor"`` (the paper's min-norm) with the
-    compiler's defaults.  The ``nef`` route ignores it.
+    compiler's defaults in ``rate`` mode, and the entry's recommended compile in
+    ``regular`` / ``poisson`` mode; ``lif`` compiles the entry's LIF route
+    (``lif_compile``, ``activation="lif"``) whatever ``compile`` says.  The
+    ``nef`` route ignores ``compile``.
     """
     import npl_nengo
 
@@ -138,14 +184,28 @@ def library_model(name: str, route: str | None = None, n_neurons: int | None = N
 
     entry = networks.get(name)
     route = _route(route)
-    neurons = _n_neurons(n_neurons)
+    count = _n_neurons(n_neurons)
+    mode = _neurons(neurons)
     options: dict[str, Any] = {"method": ROUTES[route]}
-    if compile is not None and route == "neuron":
-        options = {"method": "sampled", **compile}
-        neurons = options.pop("n_neurons", None) if neurons is None else neurons
-        options.pop("n_neurons", None)
-    return npl_nengo.to_nengo(entry.build(), n_neurons=neurons, inputs={**entry.inputs, **(inputs or {})},
-                              label=f"{name} ({route})", **options)
+    if route == "nef":
+        if mode not in (None, "rate", "lif"):
+            raise ValidationError(f"neurons {mode!r}: the nef route's ensembles are LIF units; use neurons "
+                                  "'lif' (spiking, the default) or 'rate' (nengo.LIFRate)")
+    else:
+        if mode == "lif":
+            compile = {**entry.lif_compile, "activation": "lif"}
+        elif mode in ("regular", "poisson") and compile is None:
+            compile = entry.compile
+        if compile is not None:
+            options = {"method": "sampled", **compile}
+            count = options.pop("n_neurons", None) if count is None else count
+            options.pop("n_neurons", None)
+    label = f"{name} ({route}{'' if mode is None else ', ' + mode})"
+    model = npl_nengo.to_nengo(entry.build(), n_neurons=count, inputs={**entry.inputs, **(inputs or {})},
+                               neurons=mode, label=label, **options)
+    ensembles = [model.ensemble] if route == "neuron" else list(model.parts.values())[:1]
+    layout_hints(model).rasters += [e for e in ensembles if getattr(e.neuron_type, "spiking", False)]
+    return model
 
 
 @dataclass
@@ -170,6 +230,9 @@ class LayoutHints:
         matrix's entries as the matrix).  Sources it leaves out follow, one a row.
     shown_time
         Seconds of simulated time the plots show (nengo_gui's default: 0.5).
+    rasters
+        Ensembles shown as spike rasters (:data:`RASTER_NEURONS` of their
+        neurons, evenly spread), in the grid after the XY plots.
     """
 
     ranges: dict[Any, tuple[float, float]] = field(default_factory=dict)
@@ -178,6 +241,7 @@ class LayoutHints:
     xy: list[Any] = field(default_factory=list)
     sliders: list[list[Any]] = field(default_factory=list)
     shown_time: float | None = None
+    rasters: list[Any] = field(default_factory=list)
 
 
 def layout_hints(model: Any) -> LayoutHints:
@@ -239,6 +303,33 @@ def plot_against(model: Any, exact: Mapping[str, Any], ranges: Mapping[str, tupl
     model.outputs = outputs
 
 
+def phase_plane(model: Any, x: str, y: str, value_range: tuple[float, float] | None = None) -> Any:
+    """Show outputs ``x`` and ``y`` of ``model`` as an XY plot (``x`` across, ``y`` up).
+
+    Adds a Node ``[x, y]`` labelled ``"<x>-<y> plane"`` to ``model`` and lists it in
+    ``model.layout_hints.xy``, over ``value_range`` on both axes (default: the
+    hints' ranges of the two outputs' nodes, joined, else ±:data:`LEVEL_RANGE`).
+    Returns the node.
+    """
+    import nengo
+
+    hints = layout_hints(model)
+    missing = [name for name in (x, y) if name not in model.outputs]
+    if missing:
+        raise ValidationError(f"phase_plane: {model.label!r} has no output {missing[0]!r} "
+                              f"(outputs: {', '.join(model.outputs)})")
+    if value_range is None:
+        spans = [hints.ranges.get(model.outputs[name], (-LEVEL_RANGE, LEVEL_RANGE)) for name in (x, y)]
+        value_range = (min(lo for lo, _ in spans), max(hi for _, hi in spans))
+    with model:
+        node = nengo.Node(size_in=2, label=f"{x}-{y} plane")
+        nengo.Connection(model.outputs[x], node[0], synapse=None)
+        nengo.Connection(model.outputs[y], node[1], synapse=None)
+    hints.xy.append(node)
+    hints.ranges[node] = (float(value_range[0]), float(value_range[1]))
+    return node
+
+
 def _is_constant_source(node: Any) -> bool:
     import nengo
     import numpy as np
@@ -265,7 +356,7 @@ def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANG
     import nengo
     import nengo_gui
     import nengo_gui.config
-    from nengo_gui.components import NetGraph, SimControl, Slider, Value, XYValue
+    from nengo_gui.components import NetGraph, Raster, SimControl, Slider, Value, XYValue
 
     hints = hints if hints is not None else getattr(model, "layout_hints", None) or LayoutHints()
     columns = max(int(hints.columns), 1)
@@ -277,14 +368,16 @@ def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANG
     slider_rows = [row for row in slider_rows if row]
     slider_columns = max((len(row) for row in slider_rows), default=1)
     plots = list(getattr(model, "outputs", {}).values())
-    cells = [(Value, node) for node in plots] + [(XYValue, node) for node in hints.xy]
+    cells = ([(Value, node) for node in plots] + [(XYValue, node) for node in hints.xy]
+             + [(Raster, ens) for ens in hints.rasters])
     # nengo_gui lays the graph out in [0, 1]²; sliders go left of it, plots right, and the
     # initial view shows all three: it shows x from -pan to 1 / zoom - pan, y from 0 to
     # 1 / zoom.  Components live in the graph's coordinates: x, y is the centre, width,
     # height the half-size.  One column of sliders, one of plots: pan 0.2, zoom 0.6.  Slider
     # columns are 0.3 apart, plot columns 0.45, more where a legend (drawn right of its plot)
     # needs room; the view zooms out by `grow` to show them all, the columns keeping their
-    # height on screen.
+    # height on screen.  Sliders and plots share the view's height (1 / 0.6) down to 1.6,
+    # each at most 0.6 high (over a third of the pane).
     legend_room = [0.25 * any(node in hints.legends for _, node in cells[col::columns]) for col in range(columns)]
     lefts = [1.07 + 0.45 * col + sum(legend_room[:col]) for col in range(columns)]
     margin = 0.05 * (slider_columns > 1)  # a grid's values boxes clear the graph's source nodes
@@ -298,23 +391,26 @@ def layout(model: Any, names: Mapping[str, Any], level_range: float = LEVEL_RANG
         cfg = config[component]
         cfg.x, cfg.y = x, y
         cfg.width, cfg.height = half_width, half_height * 0.85
-        cfg.min_value, cfg.max_value = hints.ranges.get(obj, (-level_range, level_range))
+        if isinstance(component, Raster):
+            cfg.n_neurons = min(RASTER_NEURONS, int(obj.n_neurons))
+        else:
+            cfg.min_value, cfg.max_value = hints.ranges.get(obj, (-level_range, level_range))
 
-    half_height = grow * min(0.15, 0.5 / max(len(slider_rows), 1))
+    half_height = grow * min(0.3, 0.8 / max(len(slider_rows), 1))
     for row, nodes in enumerate(slider_rows):
         for col, node in enumerate(nodes):
             x = -0.1 - margin - 0.3 * (slider_columns - 1 - col)
-            place(Slider(node), node, f"_viz_slider_{sources.index(node)}", x, half_height * (2 * row + 1), 0.05,
+            place(Slider(node), node, f"_viz_slider_{sources.index(node)}", x, half_height * (2 * row + 1), 0.08,
                   half_height)
     rows = -(-len(cells) // columns)
-    half_height = grow * min(0.15, 0.5 / max(rows, 1))
+    half_height = grow * min(0.3, 0.8 / max(rows, 1))
+    first = {Value: 0, XYValue: len(plots), Raster: len(plots) + len(hints.xy)}
     for i, (kind, node) in enumerate(cells):
         component = kind(node)
-        prefix = "value" if kind is Value else "xy"
-        index = i if kind is Value else i - len(plots)
+        prefix = {Value: "value", XYValue: "xy", Raster: "raster"}[kind]
         row, col = divmod(i, columns)
-        place(component, node, f"_viz_{prefix}_{index}", lefts[col] + 0.2, half_height * (2 * row + 1), 0.2,
-              half_height)
+        place(component, node, f"_viz_{prefix}_{i - first[kind]}", lefts[col] + 0.2, half_height * (2 * row + 1),
+              0.2, half_height)
         if node in hints.legends:
             config[component].show_legend, config[component].legend_labels = True, list(hints.legends[node])
     sim_control = SimControl()
@@ -343,7 +439,7 @@ def _imported_backends() -> dict[str, Any]:
 
 
 def _patch_nengo_gui() -> None:
-    """Stop nengo_gui importing every simulator it knows each time it runs a script.
+    """Stop nengo_gui importing every simulator it knows each time it runs a script (and fix its raster).
 
     ``nengo_gui.exec_env.discover_backends`` imports nengo_ocl, nengo_dl, ... so
     that a script which starts a Simulator of its own can be stopped; with the
@@ -354,8 +450,23 @@ def _patch_nengo_gui() -> None:
     up at call time, so replacing the module attribute is enough.
     """
     import nengo_gui.exec_env
+    from nengo_gui.components.raster import Raster
 
     nengo_gui.exec_env.discover_backends = _imported_backends
+    Raster.javascript = _raster_javascript
+
+
+def _raster_javascript(self: Any) -> str:
+    """nengo_gui's ``Raster.javascript`` with the y range its axes start from.
+
+    ``Nengo.Raster`` builds its axes from ``args.min_value`` / ``args.max_value``, which
+    nengo_gui never sends: the first draw puts the y ticks at NaN (the browser logs
+    ``<g> attribute transform: ... "translate(0,NaN)"`` as an error) before the raster
+    sets its own ticks, 0 and the neurons shown.
+    """
+    info = dict(uid=id(self), label=self.label, max_neurons=self.max_neurons, min_value=0,
+                max_value=self.page.config[self].n_neurons)
+    return f"new Nengo.Raster(main, sim, {self.javascript_config(info)});"
 
 
 def _loopback(host: str) -> None:
@@ -495,8 +606,22 @@ class Server:
         gui.server.server_port = self.port
         self._base = f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
         self.url = self._base + str(gui.server.get_resource(token=True))
-        self._thread = threading.Thread(target=gui.start, name=f"nengo_gui:{self.port}", daemon=True)
+        # Waiting is on this event, never on Thread.join: a Ctrl-C that lands in join() (CPython
+        # 3.11-3.12, gh-90882: _wait_for_tstate_lock releases the running thread's lock in its
+        # except clause) marks the running server thread as finished, and stop() then closed the
+        # listening socket under it: "OSError: [Errno 9] Bad file descriptor" from its accept().
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name=f"nengo_gui:{self.port}", daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        try:
+            self._gui.start()
+        except OSError:  # a socket closed under a request being accepted: only while stopping
+            if not self._gui.server._shutting_down:
+                raise
+        finally:
+            self._done.set()
 
     def one_time_url(self) -> str:
         """A URL whose token works once (what nengo_gui itself hands a browser)."""
@@ -509,18 +634,17 @@ class Server:
 
     def alive(self) -> bool:
         """Whether the server thread still runs."""
-        return self._thread.is_alive()
+        return not self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until the server stops (or ``timeout`` s); ``True`` if it stopped."""
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """Block until the server stops (or ``timeout`` s); ``True`` if it stopped.  Safe to interrupt."""
+        return self._done.wait(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Shut the server down, end its pages' simulation threads and remove the generated layout."""
         server = self._gui.server
         server.shutdown()
-        self._thread.join(timeout)
+        self._done.wait(timeout)
         # A page's simulation thread waits inside the simulator's step while the page
         # is paused, and only leaves when page.sim is unset; nengo_gui leaves it
         # waiting when the page closes, so end each one here.
@@ -528,8 +652,9 @@ class Server:
             page.finished = True
             page.sim = None
         self._pages.clear()
-        for binding in server.bindings:
-            binding.socket.close()
+        if self._done.is_set():  # else the (daemon) thread still selects on them: leave them open
+            for binding in server.bindings:
+                binding.socket.close()
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
@@ -644,20 +769,28 @@ def example_script(name: str, directory: str | os.PathLike | None = None) -> Pat
 
 
 def gui_main(name: str, route: str = "neuron", n_neurons: int | None = None, browser: bool = True,
-             port: int = 0) -> int:
+             port: int = 0, neurons: str | None = None) -> int:
     """``npl-nengo gui NAME``: serve library network ``name`` on 127.0.0.1 and return the exit code.
 
-    The route and neuron count reach the script through ``$NPL_NENGO_ROUTE`` and
-    ``$NPL_NENGO_NEURONS`` (set for this process, which also runs nengo_gui).
-    Raises :class:`~npl_nengo.errors.ValidationError` for a bad name, route or count.
+    The route, neuron mode and neuron count reach the script through
+    ``$NPL_NENGO_ROUTE``, ``$NPL_NENGO_NEURONS`` and ``$NPL_NENGO_N_NEURONS`` (set
+    for this process, which also runs nengo_gui; ``None`` unsets them).  Raises
+    :class:`~npl_nengo.errors.ValidationError` for a bad name, route, mode or count
+    (``neurons="50"``, the old spelling of a count, names ``--n-neurons``).
     """
     port = validation.port(port, "gui")
-    os.environ[ROUTE_ENV] = _route(route)
-    n_neurons = _n_neurons(n_neurons)
-    if n_neurons is None:
-        os.environ.pop(NEURONS_ENV, None)
-    else:
-        os.environ[NEURONS_ENV] = str(n_neurons)
+    route = _route(route)
+    mode = _neurons(neurons, "--neurons") if neurons is not None else None
+    n_neurons = _n_neurons(n_neurons) if n_neurons is not None else None
+    if route == "nef" and mode not in (None, "rate", "lif"):
+        raise ValidationError(f"--neurons {mode}: the nef route's ensembles are LIF units; use --neurons lif "
+                              "(spiking, the default) or rate (nengo.LIFRate)")
+    os.environ[ROUTE_ENV] = route
+    for env, value in ((NEURONS_ENV, mode), (N_NEURONS_ENV, n_neurons)):
+        if value is None:
+            os.environ.pop(env, None)
+        else:
+            os.environ[env] = str(value)
     with tempfile.TemporaryDirectory(prefix="npl_nengo_gui_") as tmp:
         serve(example_script(name, tmp), port=port, browser=browser)
     return 0

@@ -71,10 +71,12 @@ class Report:
         scoring), ``run_s`` (the simulation alone), ``compile_s``, ``message``.
     settings
         The arguments of the comparison.
-    runs, scores, references
+    runs, scores, references, exact
         In memory only: each cell's Result and Score keyed by
-        ``(method, seed, backend, neurons)``, and the rate reference's Result
-        per ``(method, seed)``.
+        ``(method, seed, backend, neurons)``, the rate reference's Result
+        per ``(method, seed)``, and the exact trajectory per ``(method, seed)``
+        (the program's own ODE, or the direct guest simulation, with the
+        inputs the cells ran; ``backend="exact"``), where there is one.
     """
 
     name: str
@@ -84,6 +86,7 @@ class Report:
     runs: dict[tuple, Result] = field(default_factory=dict, repr=False)
     scores: dict[tuple, Any] = field(default_factory=dict, repr=False)
     references: dict[tuple, Result] = field(default_factory=dict, repr=False)
+    exact: dict[tuple, Result] = field(default_factory=dict, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -122,16 +125,29 @@ class Report:
                  "spike_rate": median([r for r in rs if r["spike_rate"] is not None], "spike_rate"),
                  "wall_s": median(rs, "wall_s")} for (b, m, n), rs in groups.items()]
 
+    def period(self, row: Row) -> float | None:
+        """The period (s) the oscillation metric measured for a row's cell (NaN: none found); ``None`` where the
+        metric measures no period."""
+        score = self.scores.get((row["method"], row["seed"], row["backend"], row["neurons"]))
+        value = None if score is None else score.details.get("period")
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def _periods(self) -> bool:
+        """Whether any cell measured a period (the table, CSV and JSON then have a ``period`` column)."""
+        return any(self.period(r) is not None for r in self.rows)
+
     # -- text ---------------------------------------------------------------------------------
     def _cells(self) -> tuple[list[str], list[list[str]]]:
         many = len(self.settings.get("seeds", [0])) > 1
+        periods = self._periods()
         head = ["backend", "method", "neurons", *(["seed"] if many else []), "N", "||W||", "error", "tol", "dev",
-                "spikes Hz", "wall s", "decided by", "result"]
+                *(["period s"] if periods else []), "spikes Hz", "wall s", "decided by", "result"]
         body = []
         for r in self.rows:
             tol = _num(r["tol"])
             body.append([r["backend"], r["method"], r["neurons"], *([str(r["seed"])] if many else []), _num(r["N"]),
                          _num(r["weight_norm"]), _num(r["error"]), tol, _num(r["deviation"]),
+                         *([_num(self.period(r), ".4g")] if periods else []),
                          _num(r["spike_rate"], ".0f"), _num(r["wall_s"], ".2f"), r.get("statistic", ""),
                          r["result"] + ("" if r.get("counted", True) else "*")
                          + (f" ({_short(r['message'])})" if r["message"] else "")])
@@ -160,7 +176,8 @@ class Report:
         lines += ["| " + " | ".join(h.replace("|", "\\|") for h in head) + " |", "|" + "|".join("---" for _ in head) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
         lines += ["", "Columns: *error* is the metric's own error and *tol* its tolerance (\"–\": the metric's set "
-                  "of tolerances); *decided by* names the statistic that decided the verdict; a result marked * is "
+                  "of tolerances); *decided by* names the statistic that decided the verdict (also the CSV/JSON column "
+                  "`statistic`); *period s* (oscillators) is the measured period; a result marked * is "
                   "outside the library entry's recommended compile (e.g. the paper's min-norm weights, or spikes "
                   "where the entry is known not to pass) and does not count for the verdict or `--check`; "
                   "*dev* is the RMS difference from the rate reference (the same network at rate "
@@ -177,21 +194,28 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_csv(self) -> str:
-        """One line per cell, :data:`COLUMNS` plus ``dev_<output>`` (absolute RMS per output)."""
+        """One line per cell, :data:`COLUMNS` (``statistic``: what decided the verdict), ``period`` (s; where the
+        metric measures one, e.g. oscillators), then ``dev_<output>`` (absolute RMS per output)."""
         outputs = list(dict.fromkeys(k for r in self.rows for k in r["deviation_by_output"]))
+        periods = self._periods()
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow([*COLUMNS, *(f"dev_{o}" for o in outputs)])
+        writer.writerow([*COLUMNS, *(["period"] if periods else []), *(f"dev_{o}" for o in outputs)])
         for r in self.rows:
+            period = self.period(r)
             writer.writerow([("" if r[c] is None else r[c]) for c in COLUMNS]
+                            + ([("" if period is None else period)] if periods else [])
                             + [r["deviation_by_output"].get(o, "") for o in outputs])
         return buf.getvalue()
 
     def to_dict(self) -> dict:
-        """JSON-ready: network, settings, verdict, rows, seed summary."""
+        """JSON-ready: network, settings, verdict, rows (each with ``statistic``, what decided its verdict, and
+        ``period`` in s where the metric measures one), seed summary."""
+        periods = self._periods()
+        rows = [{**r.to_dict(), **({"period": self.period(r)} if periods else {})} for r in self.rows]
         return jsonable({"generator": GENERATOR, "network": self.name, "description": self.description,
                           "settings": self.settings,
-                          "passed": self.passed, "rows": self.rows, "summary": self.summary()})
+                          "passed": self.passed, "rows": rows, "summary": self.summary()})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)

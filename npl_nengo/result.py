@@ -160,6 +160,44 @@ class Result:
             raise ValidationError(f"Result.mean: no samples in ({t0}, {t1}] s")
         return float(np.mean(self[name][mask]))
 
+    def plot(self, outputs: "list[str] | None" = None, trial: int | None = None, ax=None):
+        """A quick look: every output (or those named) against time; returns the matplotlib Figure.
+
+        Up to 10 outputs share one axis in matplotlib's default colours; more
+        take the 20 distinct colours of ``tab20``, and past 20 one panel per
+        group of 10, so no two lines of one axis share a colour.  A batch
+        result draws trial ``trial`` (default: every trial, thin lines of one
+        colour per output).  ``ax`` draws into an existing axis (at most 20
+        outputs).  pyplot is not used unless you pass an axis of your own: the
+        figure is free-standing (``fig.savefig("out.png")``; in Jupyter it
+        shows as an image).
+        """
+        from .plots import result_figure
+
+        return result_figure(self, outputs=outputs, trial=trial, ax=ax)
+
+    def to_dataframe(self):
+        """The outputs as a pandas DataFrame: one column per output, indexed by ``t`` (s).
+
+        A batch result has a ``(trial, t)`` MultiIndex, one block of rows per
+        trial (``df.loc[2]`` is trial 2).  pandas is optional: without it this
+        raises :class:`ValidationError` naming ``pip install pandas``.
+        """
+        import importlib
+
+        try:
+            pd = importlib.import_module("pandas")  # optional; not a dependency
+        except ImportError:
+            raise ValidationError("Result.to_dataframe needs pandas, which is not installed: pip install pandas") from None
+        t = np.asarray(self.t, dtype=float)
+        if self.trials is None:
+            return pd.DataFrame({k: np.asarray(v) for k, v in self.outputs.items()},
+                                index=pd.Index(t, name="t"), columns=list(self.outputs))
+        n = int(self.trials)
+        index = pd.MultiIndex.from_arrays([np.repeat(np.arange(n), len(t)), np.tile(t, n)], names=["trial", "t"])
+        return pd.DataFrame({k: np.asarray(v).reshape(-1) for k, v in self.outputs.items()}, index=index,
+                            columns=list(self.outputs))
+
     def __repr__(self) -> str:
         return (
             f"Result({self.name!r}, backend={self.backend!r}, neurons={self.neurons!r}, "

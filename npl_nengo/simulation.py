@@ -9,9 +9,11 @@ re-solves weights.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
-from typing import TYPE_CHECKING, Any, Mapping
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -132,9 +134,31 @@ def run(
     limit = options.pop("max_excursion", MAX_EXCURSION)
     if limit is not None:
         limit = validation.number(limit, "max_excursion", "run", positive=True, unit="range widths (or None)")
+    for observer in getattr(_OBSERVERS, "stack", ()):
+        observer(inputs, duration, dt, options.get("initial"))
     result = _run(rnn, inputs, duration, backend, neurons, dt, seed, options)
     check_excursion(result.outputs, result.t, output_ranges(rnn), limit, backend, rnn.name)
     return result
+
+
+#: Per thread: the callbacks of :func:`observing_runs` blocks, innermost last.
+_OBSERVERS = threading.local()
+
+
+@contextlib.contextmanager
+def observing_runs(observer: Callable[[Any, float, float, Any], None]) -> Iterator[None]:
+    """Call ``observer(inputs, duration, dt, initial)`` for every :func:`run` started in this thread
+    inside the block (a metric's runs included), before it simulates.
+
+    :func:`npl_nengo.compare` uses it to drive the exact trajectory with the inputs its cells ran,
+    as given, without re-deriving a metric's protocol.
+    """
+    stack = getattr(_OBSERVERS, "stack", ())
+    _OBSERVERS.stack = (*stack, observer)
+    try:
+        yield
+    finally:
+        _OBSERVERS.stack = stack
 
 
 def output_ranges(rnn: "ProgrammedRNN | NEFNetwork") -> dict[str, tuple[float, float] | None]:

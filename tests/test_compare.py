@@ -83,6 +83,34 @@ def test_report_files_markdown_csv_json_png(nand_report, tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths.values())
 
 
+def test_the_exact_trajectory_is_the_program_itself_with_the_cells_inputs(nand_report):
+    """Beside the rate reference, the gate's own ODE under the truth-table protocol: it settles at the levels."""
+    from npl_nengo import simulation
+
+    assert set(nand_report.exact) == {("taylor", 0), ("sampled", 0)}
+    exact = nand_report.exact[("sampled", 0)]
+    ref = nand_report.references[("sampled", 0)]
+    assert exact.backend == "exact" and list(exact.outputs) == ["o"]
+    np.testing.assert_array_equal(exact.t, ref.t)
+    # NAND over the four patterns, 1 s each: True, True, True, False
+    for k, want in enumerate([0.1, 0.1, 0.1, -0.1]):
+        assert abs(exact.mean("o", k + 0.9, k + 1.0) - want) < 1e-3
+    # the passing sampled network tracks it; the exact line is not the reference (a different computation)
+    assert 0 < np.sqrt(np.mean((ref["o"] - exact["o"]) ** 2)) < 5e-3
+    assert getattr(simulation._OBSERVERS, "stack", ()) == ()  # the input recording is undone
+
+
+def test_the_guest_rnn_is_measured_against_the_direct_guest():
+    from npl_nengo.networks import _GUEST, virtual
+
+    report = npl.compare("guest_rnn", backends=["reference"], neurons=["rate"], methods=["sampled"])
+    exact = report.exact[("sampled", 0)]
+    truth = virtual.simulate_guest(_GUEST, virtual.sine_drive(1), exact.t)
+    np.testing.assert_allclose(exact["r1"], truth[:, 0], atol=1e-9)
+    np.testing.assert_allclose(exact["r2"], truth[:, 1], atol=1e-9)
+    assert exact.info["exact"] == "guest"
+
+
 def test_save_replaces_its_own_report_but_not_foreign_files(nand_report, tmp_path):
     nand_report.save(tmp_path / "mine")
     nand_report.save(tmp_path / "mine")  # the same command again: fine

@@ -44,10 +44,19 @@ TIMEOUT = 60.0
 # simulated time and the simulation control's websocket.
 JS_LABELS = "return Array.from(document.querySelectorAll('#netgraph text'), t => t.textContent)"
 JS_COMPONENTS = """return Nengo.Component.components.map(c => [
-    c instanceof Nengo.Slider ? 'slider' : c instanceof Nengo.Value ? 'value' : 'other', c.label.textContent,
-    c.data_store ? c.data_store.times.slice() : null, c.data_store ? c.data_store.data.map(a => a.slice()) : null])"""
+    c instanceof Nengo.Slider ? 'slider' : c instanceof Nengo.Value ? 'value' : c instanceof Nengo.XYValue ? 'xy'
+        : c instanceof Nengo.Raster ? 'raster' : 'other', c.label.textContent,
+    c.data_store ? c.data_store.times.slice() : null,
+    c instanceof Nengo.Raster ? [c.data_store.data[0].map(a => a.length)]  // spikes per frame
+        : c.data_store ? c.data_store.data.map(a => a.slice()) : null])"""
 JS_STATUS = "return [document.getElementById('pause_button_icon').className, sim.time, sim.ws.readyState]"
 JS_SOCKETS_OPEN = "return Nengo.Component.components.every(c => !c.ws || c.ws.readyState === 1)"
+#: Each component's label and box on the page (CSS pixels), and the window's size.
+JS_BOXES = """return [Nengo.Component.components.map(c => { const r = c.div.getBoundingClientRect();
+    return [c.label.textContent, r.left, r.top, r.right, r.bottom]; }), window.innerWidth, window.innerHeight,
+    window.devicePixelRatio]"""
+#: Where the example screenshots go (one PNG per example and route, for people to look at).
+SHOTS = Path(os.environ.get("NPL_NENGO_GUI_SHOTS", "/tmp/npl_nengo_gui_shots"))
 
 
 def _unavailable(reason: str) -> NoReturn:
@@ -119,14 +128,15 @@ def _errors(driver) -> str:
     return driver.find_element("id", "console_error").get_attribute("textContent")
 
 
-def _components(driver) -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarray]]]:
-    """Slider labels, and ``{plot label: (times, values)}`` of the value plots (values: a column per line)."""
+def _components(driver, kinds: tuple[str, ...] = ("value",)) -> tuple[list[str], dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Slider labels, and ``{plot label: (times, values)}`` of the plots of ``kinds`` (values: a column per
+    line; a raster's: the spikes of each frame); other kinds' labels are ``"<kind>: <label>"``."""
     sliders, plots = [], {}
     for kind, label, times, data in driver.execute_script(JS_COMPONENTS):
         if kind == "slider":
             sliders.append(label)
-        elif kind == "value":
-            plots[label] = (np.asarray(times), np.asarray(data).T)
+        elif kind in kinds:
+            plots[label if kind == "value" else f"{kind}: {label}"] = (np.asarray(times), np.asarray(data).T)
     return sliders, plots
 
 
@@ -140,10 +150,86 @@ def test_route_and_neurons_are_validated(monkeypatch):
         gui.library_model("nand")
     monkeypatch.setenv(gui.ROUTE_ENV, "nef")
     monkeypatch.setenv(gui.NEURONS_ENV, "ten")
-    with pytest.raises(ValidationError, match="NPL_NENGO_NEURONS"):
+    with pytest.raises(ValidationError, match=r"\$NPL_NENGO_NEURONS 'ten' is not one of rate, regular, poisson, lif"):
+        gui.library_model("nand")
+    monkeypatch.setenv(gui.NEURONS_ENV, "50")  # the old meaning: a count
+    with pytest.raises(ValidationError, match=r"'50' is a neuron count: use \$NPL_NENGO_N_NEURONS=50"):
+        gui.library_model("nand")
+    with pytest.raises(ValidationError, match=r"neurons '50' is a neuron count: use n_neurons=50"):
+        gui.library_model("nand", neurons="50")
+    monkeypatch.setenv(gui.NEURONS_ENV, "regular")
+    with pytest.raises(ValidationError, match="nef route's ensembles are LIF units"):
+        gui.library_model("nand")
+    monkeypatch.delenv(gui.NEURONS_ENV)
+    monkeypatch.setenv(gui.N_NEURONS_ENV, "ten")
+    with pytest.raises(ValidationError, match=r"\$NPL_NENGO_N_NEURONS='ten' is not an integer"):
         gui.library_model("nand")
     with pytest.raises(ValidationError, match="positive"):
         gui.library_model("nand", n_neurons=0)
+
+
+@pytest.mark.parametrize("neurons, kind, units", [
+    (None, nengo.Tanh, 40), ("rate", nengo.Tanh, 40),  # taylor's default count
+    ("regular", nengo.RegularSpiking, 300), ("poisson", nengo.PoissonSpiking, 300), ("lif", nengo.LIF, 300),
+])
+def test_neuron_modes_build_the_recommended_compile(monkeypatch, neurons, kind, units):
+    """rate: taylor (min-norm, ‖W‖ large); spiking: the entry's recommended compile (sampled, small
+    weights) on spiking units, with a raster of its ensemble; lif: the LIF route on nengo.LIF units."""
+    monkeypatch.delenv(gui.ROUTE_ENV, raising=False)
+    monkeypatch.delenv(gui.N_NEURONS_ENV, raising=False)
+    monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    if neurons is not None:
+        monkeypatch.setenv(gui.NEURONS_ENV, neurons)
+    model = gui.library_model("nand")
+    ens = model.ensemble
+    assert isinstance(ens.neuron_type, kind) and ens.n_neurons == units
+    loop = next(c for c in model.all_connections if c.post_obj is model.loop)
+    spiking = neurons in ("regular", "poisson", "lif")
+    # measured: taylor's min-norm loop weights 4.4e6, the sampled (tanh and LIF) fits' 0.12 and 0.07
+    assert (np.linalg.norm(loop.transform.init) < 10) == spiking
+    spiking = neurons in ("regular", "poisson", "lif")
+    assert model.layout_hints.rasters == ([ens] if spiking else [])
+    text = gui.layout(model, {"model": model})
+    assert ("Raster(model.ensemble)" in text) == spiking
+    assert gui.library_model("nand", n_neurons=30).ensemble.n_neurons == 30  # the count overrides the compile's
+
+
+def test_nef_route_rasters_its_spiking_ensembles(monkeypatch):
+    monkeypatch.setenv(gui.ROUTE_ENV, "nef")
+    monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    monkeypatch.setenv(gui.N_NEURONS_ENV, "20")
+    model = gui.library_model("nand")  # LIF ensembles: spiking
+    assert len(model.layout_hints.rasters) == 1 and isinstance(model.layout_hints.rasters[0].neuron_type, nengo.LIF)
+    model = gui.library_model("nand", neurons="rate")
+    assert model.layout_hints.rasters == [] and isinstance(next(iter(model.parts.values())).neuron_type,
+                                                           nengo.LIFRate)
+
+
+@pytest.mark.parametrize("name, planes", [("lorenz", ["x-z plane"]), ("rossler", ["x-y plane"]),
+                                          ("dram", ["x-z plane", "x-y plane"])])
+def test_attractor_examples_show_phase_planes(monkeypatch, name, planes):
+    monkeypatch.delenv(gui.ROUTE_ENV, raising=False)
+    monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    monkeypatch.delenv(gui.N_NEURONS_ENV, raising=False)
+    names = runpy.run_path(str(ROOT / "examples" / f"gui_{name}.py"))
+    model = names["model"]
+    hints = model.layout_hints
+    assert [node.label for node in hints.xy] == planes and all(hints.ranges[n] == (-0.15, 0.15) for n in hints.xy)
+    text = gui.layout(model, names)
+    assert text.count("XYValue(") == len(planes) and text.count("Value(") == 3 + len(planes)
+    with pytest.raises(ValidationError, match="has no output 'w'"):
+        gui.phase_plane(model, "x", "w")
+
+
+def test_layout_sizes_sliders_and_plots_readably():
+    """Sliders and plots fill up to 0.6 of the graph's height each (0.3 before: a slider's track was a few
+    tens of pixels), their column sharing 1.6 when there are more."""
+    names = runpy.run_path(str(ROOT / "examples" / "gui_nand.py"))
+    text = gui.layout(names["model"], names)
+    heights = {m[0]: float(m[1]) for m in re.findall(r"\[(_viz_\w+)\]\.height = ([\d.]+)", text)}
+    widths = {m[0]: float(m[1]) for m in re.findall(r"\[(_viz_\w+)\]\.width = ([\d.]+)", text)}
+    assert heights["_viz_slider_0"] == pytest.approx(0.3 * 0.85) and widths["_viz_slider_0"] == 0.08
+    assert heights["_viz_value_0"] == pytest.approx(0.3 * 0.85)
 
 
 def test_serves_loopback_only():
@@ -156,11 +242,28 @@ def test_serves_loopback_only():
 @pytest.mark.parametrize("route", ["neuron", "nef"])
 @pytest.mark.parametrize("script", [s for s in SCRIPTS if s.stem != "gui_pong"], ids=lambda p: p.stem[4:])
 def test_example_in_browser(driver, script, route, monkeypatch):
-    """The page shows the network, a slider per input and a plot per output (per ``model.outputs``
-    node: a script may plot outputs with their exact values), runs, plots what nengo.Simulator
+    """The page shows the network, a slider per input, a plot per output (per ``model.outputs``
+    node: a script may plot outputs with their exact values), an XY plot per ``layout_hints.xy``
+    node and a spike raster per ``layout_hints.rasters`` ensemble, runs, plots what nengo.Simulator
     computes for the same model, every line, and logs no error."""
+    _check_example(driver, script, route, None, monkeypatch)
+
+
+@pytest.mark.gui
+@pytest.mark.parametrize("name", ["nand", "lorenz"])
+def test_spiking_example_in_browser(driver, name, monkeypatch):
+    """``--neurons regular``: the recommended compile on spiking units, its spikes in a raster, its
+    plots equal to nengo.Simulator's (regular spikes are deterministic)."""
+    _check_example(driver, ROOT / "examples" / f"gui_{name}.py", "neuron", "regular", monkeypatch)
+
+
+def _check_example(driver, script: Path, route: str, neurons: str | None, monkeypatch) -> None:
     monkeypatch.setenv(gui.ROUTE_ENV, route)
-    monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    monkeypatch.delenv(gui.N_NEURONS_ENV, raising=False)
+    if neurons is None:
+        monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(gui.NEURONS_ENV, neurons)
     entry = networks.get(script.stem[4:])
     program = entry.build()
     _severe(driver)  # drain
@@ -170,12 +273,23 @@ def test_example_in_browser(driver, script, route, monkeypatch):
         assert float(driver.find_element("id", "ticks_tr").text.split()[-1]) >= RUN_TIME  # the time display
         labels = driver.execute_script(JS_LABELS)
         sliders, plots = _components(driver)
+        _, others = _components(driver, ("xy", "raster"))
         kept = driver.execute_script("return sim.time_slider.kept_time")  # seconds a plot keeps
+        _check_screenshot(driver, f"{script.stem}_{route}_{neurons or 'default'}")
         driver.get("about:blank")  # close the page's websockets before the server goes
     assert set(program.inputs) | set(program.outputs) <= set(labels), labels
     assert _severe(driver) == []
 
     model = runpy.run_path(str(script))["model"]
+    hints = gui.layout_hints(model)
+    # an XY plot per hints.xy node, a raster per spiking ensemble (hints.rasters), each with data
+    assert sorted(others) == sorted([f"xy: {n.label}" for n in hints.xy] + [f"raster: {e.label}" for e in hints.rasters])
+    spiking = neurons in ("regular", "poisson", "lif") or (route == "nef" and neurons is None)
+    assert len(hints.rasters) == spiking
+    for label, (times, data) in others.items():
+        assert len(times) > 0 and times[-1] >= RUN_TIME, label
+        if label.startswith("raster: "):
+            assert data.sum() > 0, f"{label}: no spike reached the page"
     # a slider per source (the plain run's inputs at least), a plot per model.outputs node
     assert set(entry.inputs) <= set(model.sources) <= set(program.inputs)
     assert sorted(sliders) == sorted(f"{name} (slider)" for name in model.sources)
@@ -202,6 +316,31 @@ def test_example_in_browser(driver, script, route, monkeypatch):
         np.testing.assert_allclose(values, sim.data[probes[name]][steps], atol=1e-5, err_msg=name)
 
 
+def _check_screenshot(driver, name: str) -> None:
+    """What a person sees: every slider and plot inside the window, none covering another, and each one
+    drawn (its box in the screenshot is not a single colour).  The screenshot is kept in :data:`SHOTS`."""
+    import io
+
+    import matplotlib.image
+
+    boxes, width, height, ratio = driver.execute_script(JS_BOXES)
+    for label, left, top, right, bottom in boxes:
+        assert left >= -1 and top >= -1 and right <= width + 1 and bottom <= height + 1, (label, width, height)
+        assert right - left >= 25 and bottom - top >= 25, f"{label}: {right - left:.0f} x {bottom - top:.0f} px"
+    for i, (a, *ra) in enumerate(boxes):
+        for b, *rb in boxes[i + 1:]:
+            overlap = max(0, min(ra[2], rb[2]) - max(ra[0], rb[0])) * max(0, min(ra[3], rb[3]) - max(ra[1], rb[1]))
+            smaller = min((ra[2] - ra[0]) * (ra[3] - ra[1]), (rb[2] - rb[0]) * (rb[3] - rb[1]))
+            assert overlap <= 0.05 * smaller, f"{a!r} and {b!r} overlap"
+    png = driver.get_screenshot_as_png()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / f"{name}.png").write_bytes(png)
+    image = matplotlib.image.imread(io.BytesIO(png), format="png")
+    for label, left, top, right, bottom in boxes:
+        box = image[int(top * ratio):int(bottom * ratio), int(left * ratio):int(right * ratio), :3]
+        assert box.size and np.ptp(box) > 0.1, f"{label}: nothing drawn in its box"
+
+
 @pytest.mark.gui
 def test_slider_drives_the_network(driver):
     """Typing a value into a slider changes the input: NAND(1, 1) = 0 becomes NAND(0, 1) = 1."""
@@ -225,13 +364,13 @@ def test_slider_drives_the_network(driver):
 
 @pytest.mark.gui
 def test_gui_command_serves_until_interrupted(driver, tmp_path):
-    """``npl-nengo gui nand --neurons 30 --no-browser`` prints a URL that works, passes the route
-    and neuron count to the script, and exits 0 on Ctrl-C."""
+    """``npl-nengo gui nand --neurons regular --n-neurons 30 --no-browser`` prints a URL that works,
+    passes the route, neuron mode and count to the script, and exits 0 on Ctrl-C without a traceback."""
     exe = shutil.which("npl-nengo") or str(Path(sys.executable).parent / "npl-nengo")
     log = tmp_path / "gui.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen([exe, "gui", "nand", "--route", "neuron", "--neurons", "30", "--no-browser"],
-                                cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([exe, "gui", "nand", "--route", "neuron", "--neurons", "regular", "--n-neurons", "30",
+                                 "--no-browser"], cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
 
     def printed_url() -> re.Match | None:
         if proc.poll() is not None:
@@ -244,13 +383,44 @@ def test_gui_command_serves_until_interrupted(driver, tmp_path):
         driver.get(url)
         # the neuron route's ensemble, with the 30 neurons asked for
         _wait("'nand (30 units)' in the network graph", lambda: "nand (30 units)" in driver.execute_script(JS_LABELS))
-        driver.get("about:blank")
+        _wait("its spike raster", lambda: driver.execute_script(
+            "return Nengo.Component.components.some(c => c instanceof Nengo.Raster)"))
+        driver.find_element("id", "pause_button").click()  # running: Ctrl-C while the page simulates
+        time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0, log.read_text()
+        driver.get("about:blank")
+        assert "Traceback" not in log.read_text() and "Error" not in log.read_text(), log.read_text()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_ctrl_c_while_waiting_leaves_the_server_running_until_stopped():
+    """A Ctrl-C inside ``Server.wait`` must not mark the running server thread finished: with
+    ``Thread.join`` it did (CPython 3.11, gh-90882), ``stop`` then closed the listening socket under
+    the thread and it died with "OSError: [Errno 9] Bad file descriptor" (what Ctrl-C on ``npl-nengo
+    gui`` printed now and then)."""
+    import threading
+
+    pytest.importorskip("nengo_gui")
+    failures: list[Any] = []
+    hook, threading.excepthook = threading.excepthook, failures.append
+    try:
+        with gui.start(SCRIPTS[0], generate_layout=False) as server:
+            timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+            timer.start()
+            with pytest.raises(KeyboardInterrupt):
+                server.wait(10)
+            timer.join()
+            assert server.alive()
+            time.sleep(0.2)  # the thread keeps serving
+            assert server.alive() and _request(server.port, "/favicon.ico")[0] == 200
+        assert not server.alive()
+    finally:
+        threading.excepthook = hook
+    assert failures == []
 
 
 # -- hostile input: ports and requests (no browser needed) ------------------------------------------

@@ -1,5 +1,5 @@
 """Pong (docs/method.md §4.5): the program, its ODE reference, the metric on every backend,
-a closed loop with a live paddle on nengo, and the nengo_gui page (examples/gui_pong.py).
+a closed loop with a live paddle on nengo (the nengo_gui page, examples/gui_pong.py: tests/test_gui_pong.py).
 
 The metric runs 10 simulated seconds on reference and nengo; nengo_dl and brian2 run
 2.5 s by default (one bounce of each kind; nengo_dl's 2.5 s take 13-18 s of wall time,
@@ -16,13 +16,9 @@ import pytest
 import sympy
 
 import npl_nengo as npl
-from npl_nengo import gui, pong_app
+from npl_nengo import pong_app
 from npl_nengo.errors import ValidationError
 from npl_nengo.networks import logic, pong
-
-# the browser fixture and page helpers of the GUI suite (same skip/fail rules: no browser
-# skips, unless $CI is set)
-from test_gui import _errors, _play_until, _run_page, _severe, driver  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Bounces of the ODE reference in 10 s with the default follower.
@@ -168,14 +164,6 @@ def test_nengo_model_paddle_modes(rnn):
     assert isinstance(slider, nengo.Network)
 
 
-def test_arena_svg_draws_ball_and_paddle():
-    svg = pong_app.arena_svg(0.05, -0.02, 0.08)
-    assert svg.startswith("<svg") and svg.endswith("</svg>")
-    assert 'cx="150.0" cy="120.0"' in svg  # the ball at (0.05, -0.02) in a 200-pixel box
-    assert 'x1="160.0"' in svg and 'x2="200.0"' in svg  # the paddle's bar, 0.04 wide around 0.08
-    assert 'cx="0.0"' in pong_app.arena_svg(-5.0, float("nan"), 0.0)  # clipped, never non-finite
-
-
 def test_validation():
     with pytest.raises(ValidationError, match="speed_x"):
         pong.pong(speed_x=0)
@@ -195,35 +183,3 @@ def test_validation():
         pong.pong_metric(npl.compile(logic.gate("nand"), n_neurons=30))
     with pytest.raises(ValidationError, match="lacks"):
         pong.simulate_ode(logic.gate("nand"))
-
-
-@pytest.mark.gui
-def test_gui_pong_in_browser(driver):  # noqa: F811
-    """examples/gui_pong.py: a paddle slider, the arena's HTML view (SVG), an XY plot and value
-    plots of the ball; typing a paddle position into the slider moves the drawn paddle."""
-    from selenium.webdriver.common.keys import Keys
-
-    js = """return Nengo.Component.components.map(c => [
-        c instanceof Nengo.Slider ? 'slider' : c instanceof Nengo.XYValue ? 'xy' : c instanceof Nengo.Value ? 'value'
-        : c instanceof Nengo.HTMLView ? 'html' : 'other', c.label.textContent, c.pdiv ? c.pdiv.innerHTML : null])"""
-    _severe(driver)  # drain
-    with gui.start(ROOT / "examples" / "gui_pong.py") as server:
-        _run_page(driver, server, 0.5)
-        assert _errors(driver) == "" and server.page_errors == []
-        views = driver.execute_script(js)
-        kinds = sorted((kind, label) for kind, label, _ in views)
-        assert kinds == [("html", "arena"), ("slider", "paddle (slider)"), ("value", "ball_x"), ("value", "ball_y"),
-                         ("xy", "ball")], kinds
-        html = next(h for kind, _, h in views if kind == "html")
-        assert html.startswith("<svg") and html.count("<circle") == 2 and 'x1="80.0"' in html  # paddle at 0
-        slider = next(c for c in driver.find_elements("css selector", "[data-object-type=slider]")
-                      if c.find_element("class name", "label").text == "paddle (slider)")
-        slider.find_element("css selector", "[data-object-type=slider_handle]").click()
-        field = driver.find_element("id", "value_in_field")
-        field.send_keys(Keys.CONTROL, "a")
-        field.send_keys("0.08", Keys.ENTER)
-        _play_until(driver, 0.8)
-        html = next(h for kind, _, h in driver.execute_script(js) if kind == "html")
-        driver.get("about:blank")
-    assert 'x1="160.0"' in html  # the paddle's bar now starts at 0.06
-    assert _severe(driver) == []
