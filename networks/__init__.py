@@ -182,12 +182,14 @@ LIBRARY: dict[str, Entry] = {
                  compile={"method": "taylor"}, spiking=False, backend_options=_FLOAT64),
     "npu_matrix": Entry("npu_matrix", "matrix NPU: sum, difference, element-wise and matrix product of two 2x2 "
                         "matrices (entries in ±1), each entry its own readout; metric: error against numpy",
-                        npu.matrix, npu.matrix_metric, {"a11": 0.5, "a22": 0.5, "b12": -0.5, "b21": 0.8}, 2.0, False,
+                        npu.matrix, npu.matrix_metric, {"a11": 0.5, "a12": 0.0, "a21": 0.0, "a22": 0.5, "b11": 0.0,
+                                                        "b12": -0.5, "b21": 0.8, "b22": 0.0}, 2.0, False,
                         compile=_NPU_MATRIX),
     "npu_lstsq": Entry("npu_lstsq", "least-squares NPU (3 equations, 2 unknowns): normal equations chained to a "
                        "gradient flow; metric: settled error against numpy.linalg.lstsq and settling time",
-                       npu.lstsq, npu.lstsq_metric, {"a11": 0.8, "a22": 0.9, "a31": 0.2, "b1": 0.2, "b2": -0.1,
-                                                     "b3": 0.1}, 2.0, False, compile=_NPU_SOLVER),
+                       npu.lstsq, npu.lstsq_metric, {"a11": 0.8, "a12": 0.0, "a21": 0.0, "a22": 0.9, "a31": 0.2,
+                                                     "a32": 0.0, "b1": 0.2, "b2": -0.1, "b3": 0.1}, 2.0, False,
+                       compile=_NPU_SOLVER),
     "npu_root": Entry("npu_root", "root NPU: dx/dt = -10 (x^3 + c1 x + c0) settles on the real root; metric: "
                       "settled error against numpy.roots and settling time", npu.root, npu.root_metric,
                       {"c1": 0.5, "c0": -0.2}, 2.0, False, compile=_NPU_ROOT),
