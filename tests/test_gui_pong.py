@@ -20,7 +20,7 @@ from npl_nengo.errors import ValidationError
 from npl_nengo.networks.pong import WALL
 
 # the browser fixture and page helpers of the GUI suite
-from test_gui import JS_STATUS, _errors, _run_page, _severe, _wait, driver  # noqa: F401
+from test_gui import _errors, _play_until, _run_page, _severe, _wait, driver  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "examples" / "gui_pong.py"
@@ -50,11 +50,7 @@ def _hold(browser, key, seconds: float) -> None:
 
 def _run_to(browser, until: float) -> dict:
     """Press play, run to ``until`` simulated seconds, pause; the game's state."""
-    browser.find_element("id", "pause_button").click()
-    _wait(f"simulated time to reach {until} s",
-          lambda: browser.execute_script(JS_STATUS)[1] >= until or _errors(browser))
-    browser.find_element("id", "pause_button").click()
-    _wait("the simulation to pause", lambda: "glyphicon-play" in browser.execute_script(JS_STATUS)[0])
+    _play_until(browser, until)
     time.sleep(0.2)  # the last drawing
     return _game(browser)
 

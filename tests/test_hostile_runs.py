@@ -359,19 +359,6 @@ def test_ctrl_c_on_the_command_line_keeps_the_partial_result(tmp_path, capsys):
     assert (tmp_path / "out.png").read_bytes()[:4] == b"\x89PNG"
 
 
-_INSTRUMENTED = """
-import sys
-import npl_nengo.simulation as simulation
-run = simulation.run
-def announced(*args, **kwargs):
-    print("RUNNING", file=sys.stderr, flush=True)
-    return run(*args, **kwargs)
-simulation.run = announced
-from npl_nengo.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def test_ctrl_c_to_the_command_line_process(tmp_path):
     """The same with a SIGINT sent to an ``npl-nengo run --json`` process.
 
