@@ -54,6 +54,7 @@ import numpy as np
 from .. import validation
 from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
+from ..progress import PERIOD, Progress, check as check_progress
 from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
@@ -266,6 +267,20 @@ def to_brian2(
     return net
 
 
+def _report(progress: Progress | None, n_steps: int, target: str) -> dict[str, Any]:
+    """``Network.run``'s report options that pass the steps done to ``progress``."""
+    if progress is None:
+        return {}
+    progress(0, n_steps)
+    if target == "cpp_standalone":  # a report there is C++ code or text on the binary's stdout
+        return {}
+
+    def report(elapsed: Any, completed: float, start: Any, duration: Any) -> None:
+        progress(min(n_steps, int(round(float(completed) * (n_steps + 1)))), n_steps)
+
+    return {"report": report, "report_period": PERIOD * b2.second}
+
+
 def run(
     rnn: ProgrammedRNN,
     inputs: Mapping[str, Any] | None,
@@ -280,6 +295,7 @@ def run(
     sample_every: int = 1,
     record_spikes: int | bool = False,
     build_dir: str | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Run ``rnn`` on Brian2; see :func:`npl_nengo.run`.
 
@@ -300,10 +316,15 @@ def run(
         Record the spikes of the first n units (True: all) as signed counts per step.
     build_dir
         cpp_standalone: build here (kept) instead of a removed temporary directory.
+    progress
+        ``progress(done, total)`` steps (:mod:`npl_nengo.progress`), through Brian2's
+        ``report`` callback on the runtime targets; ``cpp_standalone`` reports the
+        start and the end (its binary runs whole).
     """
     if target not in TARGETS:
         raise ValidationError(f"brian2: target {target!r} is not one of {TARGETS}")
     check_sample_every(sample_every, "brian2")
+    check_progress(progress, "brian2")
     _check_mode(rnn, neurons, method, max_rate, dt)
     sig = Inputs(rnn.input_names, inputs, dt)
     n_steps = int(round(duration / dt))
@@ -329,7 +350,8 @@ def run(
         if net is not None:
             with _StopOnInterrupt(net) as stop:
                 try:
-                    net.run((n_steps + 1) * dt * b2.second, namespace={})  # never the caller's locals
+                    net.run((n_steps + 1) * dt * b2.second, namespace={},  # never the caller's locals
+                            **_report(progress, n_steps, target))
                 except KeyboardInterrupt:  # runtime targets: keep what was simulated
                     stop.interrupted = True
             if target == "cpp_standalone":
@@ -339,6 +361,8 @@ def run(
                 # a stopped network (Ctrl-C; Brian2's own handler too) returns normally, before the end
                 interrupted = stop.interrupted or float(np.asarray(net.t_)) < (n_steps + 0.5) * dt
             device.finish()
+            if progress is not None and target == "cpp_standalone":
+                progress(n_steps, n_steps)
             raw = np.asarray(parts["outputs"].s)  # (n_out, records)
             # steps simulated (of n_steps + 1, the first one's record dropped)
             done = n_steps if not interrupted else min(n_steps, max(0, int(round(float(np.asarray(net.t_)) / dt))))

@@ -50,6 +50,7 @@ from ..errors import ValidationError
 from ..inputs import Inputs
 from ..nef import INPUT_SYNAPSE, OUTPUT_SYNAPSE, NEFNetwork, _eval_points, _half_widths, _rate_type, nef
 from ..program import Circuit, Program
+from ..progress import Progress, check as check_progress, nengo_bar
 from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
@@ -255,11 +256,13 @@ def simulate(
     seed: int,
     sample_every: int,
     simulator: Any = None,
+    progress: Progress | None = None,
     **sim_options: Any,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], bool, float, float]:
     """Run ``net`` and read ``probes``; returns ``(t, data, interrupted, wall_seconds, build_seconds)``.
 
-    ``simulator`` defaults to ``nengo.Simulator``.  Ctrl-C returns what was
+    ``simulator`` defaults to ``nengo.Simulator``; ``progress`` (see
+    :mod:`npl_nengo.progress`) sees the steps through nengo's progress bar.  Ctrl-C returns what was
     simulated so far (``interrupted=True``), nothing if it came while the
     simulator was being built.  Every probe's data then ends at the same step
     (a step cut short by Ctrl-C may have been recorded by some probes and not
@@ -286,7 +289,10 @@ def simulate(
         return np.zeros(0), data, interrupted, time.perf_counter() - start, build_seconds
     with sim:
         try:
-            sim.run_steps(n_steps)
+            if progress is None:
+                sim.run_steps(n_steps)
+            else:
+                sim.run_steps(n_steps, progress_bar=nengo_bar(progress))
         except KeyboardInterrupt:
             interrupted = True
         raw = {name: np.asarray(sim.data[p]) for name, p in probes.items()}
@@ -337,6 +343,7 @@ def run(
     record_spikes: int | bool = False,
     optimize: bool = False,
     simulator: Any = None,
+    progress: Progress | None = None,
     backend_name: str = NAME,
 ) -> Result:
     """Run a ProgrammedRNN (or an :class:`~npl_nengo.nef.NEFNetwork`) on ``nengo.Simulator``.
@@ -364,8 +371,11 @@ def run(
         full adder 30 % slower (3 s runs, this machine).
     simulator, backend_name
         For backends that run the same network on another simulator (nengo_dl).
+    progress
+        ``progress(done, total)`` steps, as the run advances (:mod:`npl_nengo.progress`).
     """
     check_sample_every(sample_every, backend_name)
+    check_progress(progress, backend_name)
     Inputs(rnn.input_names, inputs, dt)  # every input given, values valid
     spiking = neurons != "rate"
     if isinstance(rnn, NEFNetwork):
@@ -386,7 +396,7 @@ def run(
     for i, p in enumerate(spike_probes):
         probes[f"_spikes{i}"] = p
     t, data, interrupted, wall, build_seconds = simulate(net, probes, duration, dt, seed, sample_every, simulator=simulator,
-                                          optimize=optimize)
+                                          progress=progress, optimize=optimize)
     spikes = spike_counts([data.pop(f"_spikes{i}") for i in range(len(spike_probes))], ensembles, dt)
     outputs = {name: np.asarray(v).reshape(len(v), -1)[:, 0] if len(v) else np.zeros(0) for name, v in data.items()}
     check_finite(outputs, t, backend_name, rnn.name)

@@ -35,6 +35,7 @@ import numpy as np
 from ..errors import BackendUnavailable, ValidationError
 from ..inputs import Inputs
 from ..nef import NEFNetwork
+from ..progress import Progress, check as check_progress
 from ..result import Result, check_finite, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 from . import nengo as nengo_backend
@@ -194,6 +195,7 @@ def run(
     device: str | None = None,
     progress_bar: bool = False,
     quiet: bool = True,
+    progress: Progress | None = None,
 ) -> Result:
     """Run ``rnn`` on ``nengo_dl.Simulator``; see :func:`npl_nengo.run`.
 
@@ -220,12 +222,16 @@ def run(
         NengoDL's build and run progress bars.
     quiet
         Silence TensorFlow's logging and NengoDL's warnings during the run.
+    progress
+        ``progress(done, total)`` steps (:mod:`npl_nengo.progress`), after each
+        chunk of :data:`CHUNK_STEPS` steps.
     """
     import nengo
 
     if dtype not in DTYPES:
         raise ValidationError(f"nengo_dl: dtype {dtype!r} is not one of {DTYPES}")
     check_sample_every(sample_every, "nengo_dl")
+    check_progress(progress, "nengo_dl")
     trials = _trials(inputs)
     batch = not (inputs is None or isinstance(inputs, Mapping))
     if isinstance(initial, list) and not batch:  # a batch of initial states
@@ -293,6 +299,8 @@ def run(
                         n = min(CHUNK_STEPS, n_steps - done)
                         sim.run_steps(n, data=chunk_data(done, done + n) or None, progress_bar=progress_bar)
                         done += n
+                        if progress is not None:
+                            progress(done, n_steps)
                 except KeyboardInterrupt:
                     interrupted = True
 

@@ -27,6 +27,7 @@ from .. import validation
 from ..errors import SimulationError, ValidationError
 from ..inputs import Inputs
 from ..ode import rk4_step
+from ..progress import Progress, Throttled, check as check_progress
 from ..result import Result, check_sample_every, spike_units
 from ..rnn import ProgrammedRNN
 
@@ -51,6 +52,7 @@ def run(
     initial: Any = None,
     sample_every: int = 1,
     record_spikes: int | bool = False,
+    progress: Progress | None = None,
 ) -> Result:
     """Run ``rnn`` for ``duration`` seconds; see :func:`npl_nengo.run`.
 
@@ -66,10 +68,14 @@ def run(
         Record every n-th step (bounded memory for long runs).
     record_spikes
         Record spike counts of the first n neurons (True: all).
+    progress
+        ``progress(done, total)`` steps (:mod:`npl_nengo.progress`), at most every 0.2 s.
     """
     if integrator not in INTEGRATORS:
         raise ValidationError(f"reference: integrator {integrator!r} is not one of {INTEGRATORS}")
     check_sample_every(sample_every, "reference")
+    check_progress(progress, "reference")
+    report = Throttled(progress, int(round(duration / dt))) if progress is not None else None
     max_rate = validation.number(max_rate, "max_rate", "reference", positive=True, unit="Hz")
     sig = Inputs(rnn.input_names, inputs, dt)
     n_steps = int(round(duration / dt))
@@ -129,6 +135,8 @@ def run(
                             f"reference: {rnn.name!r} diverged: output {bad!r} is not finite at t={step * dt:.6g} s"
                         )
                     recorded += 1
+                if report is not None and (step % 256 == 0 or step == n_steps):
+                    report(step)
     except KeyboardInterrupt:  # Ctrl-C: keep the steps completed (a step cut short is not counted)
         interrupted = True
     # Ctrl-C may land between a step and its record: the record ends at the last sample written

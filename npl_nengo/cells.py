@@ -133,8 +133,8 @@ class Target:
         if isinstance(network, (Program, Circuit)):
             return cls(network.name, getattr(network, "description", "") or "", lambda: network, metric=metric)
         if isinstance(network, ProgrammedRNN):
-            return cls(network.name, f"compiled network ({network.method}, N={network.n_neurons})", None, network,
-                       metric=metric)
+            return cls(network.name, f"compiled network ({network.method}, N={network.n_neurons})",
+                       _library_program(network), network, metric=metric)
         raise ValidationError(f"{where}: expected a library name, a saved .npz, an Entry, a Program, a Circuit or a "
                               f"ProgrammedRNN, got {type(network).__name__}")
 
@@ -168,6 +168,21 @@ class Target:
     def run_options(self, cell: "Cell") -> dict[str, Any]:
         """The entry's run options for a cell's backend (recommended compile's cells only)."""
         return dict(self.backend_options.get(cell.backend, {})) if cell.method == self.recommended_method else {}
+
+
+def _library_program(rnn: Any) -> Callable[[], Any] | None:
+    """The library entry's program a compiled network was compiled from (same name, same program digest,
+    ``rnn.info["program"]``), for its exact trajectory only: a compiled target runs as it is."""
+    from . import networks
+    from .program import digest
+
+    entry = networks.LIBRARY.get(rnn.name)
+    if entry is None or not rnn.info.get("program"):
+        return None
+    try:
+        return entry.build if digest(entry.build()) == rnn.info["program"] else None
+    except Exception:  # noqa: BLE001 - an entry that does not build has no exact trajectory to offer
+        return None
 
 
 # -- cells and rows ---------------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ import json
 import os
 import sys
 import textwrap
-import threading
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -330,78 +329,22 @@ def _library_entry_of(rnn):
 
 @contextlib.contextmanager
 def _run_progress(backend: str, enabled: bool):
-    """Progress of ``run`` on stderr (tqdm); yields the run options that draw it.
+    """Progress of ``run`` on stderr: yields the run options that draw a tqdm bar of the steps.
 
-    The nengo backend draws a bar of the steps through ``nengo.Simulator``'s own
-    ``progress_bar`` (given by the backend's ``simulator`` option: the same
-    simulator, the same steps).  The other backends have no progress hook that
-    leaves their simulation as it is: a thread shows the elapsed time instead.
-    Neither changes a result (``tests/test_cli.py`` checks them bit for bit).
+    Every backend reports its steps through the ``progress`` run option
+    (:mod:`npl_nengo.progress`), which only observes: a run with the bar gives
+    the same numbers as one without (``tests/test_cli.py`` checks them bit for bit).
     """
     if not enabled:
         yield {}
         return
-    from tqdm import tqdm
+    from .progress import tqdm_bar
 
-    if backend == "nengo":
-        bar = _nengo_bar()
-
-        def simulator(net, **kwargs):
-            import nengo
-
-            return nengo.Simulator(net, **{**kwargs, "progress_bar": bar})
-
-        try:
-            yield {"simulator": simulator}
-        finally:
-            bar.close()
-        return
-    stop = threading.Event()
-    ticker = tqdm(desc=f"run on {backend}", bar_format="{desc}: {elapsed} elapsed", leave=False, file=sys.stderr)
-
-    def tick() -> None:
-        while not stop.wait(0.5):
-            ticker.refresh()
-
-    thread = threading.Thread(target=tick, name="npl-nengo progress", daemon=True)
-    thread.start()
+    bar = tqdm_bar(f"run on {backend}")
     try:
-        yield {}
+        yield {"progress": bar}
     finally:
-        stop.set()
-        thread.join()
-        ticker.close()
-
-
-def _nengo_bar():
-    """A ``nengo.utils.progress.ProgressBar`` drawn by tqdm on stderr: one bar per stage (build, simulation)."""
-    from nengo.utils.progress import ProgressBar
-    from tqdm import tqdm
-
-    class Bar(ProgressBar):
-        def __init__(self) -> None:
-            self.bar: Any = None
-            self.stage: str | None = None
-            self.lock = threading.Lock()  # nengo updates from its thread, closes from the caller's
-
-        def update(self, progress) -> None:
-            with self.lock:
-                if self.bar is None or progress.name_during != self.stage:
-                    if self.bar is not None:
-                        self.bar.close()
-                    self.stage = progress.name_during
-                    self.bar = tqdm(total=progress.max_steps, desc=(progress.name_during or "run").lower(),
-                                    unit="step", leave=False, file=sys.stderr)
-                self.bar.n = progress.n_steps
-                self.bar.refresh()
-
-        def close(self) -> None:
-            with self.lock:
-                if self.bar is not None:
-                    self.bar.close()
-                self.bar, self.stage = None, None
-
-    return Bar()
+        bar.close()
 
 
 def _cmd_run(args) -> int:

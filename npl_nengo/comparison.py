@@ -306,14 +306,10 @@ def _stuck(exact: Mapping[str, np.ndarray], ran: Result) -> bool:
 
 def _exact_key(name: str, program: Any, drive: Mapping[str, Any], start: Any, t: np.ndarray, kick: float) -> str:
     """A content key: the program's equations, the inputs sampled on the grid, the initial state, the grid."""
-    from .program import flatten
+    from .program import digest
 
-    flat = flatten(program)
     h = hashlib.sha256()
-    h.update(repr((name, program.name, [(p.path, sorted((k, str(v)) for k, v in p.program.expressions.items()),
-                                         sorted(p.program.initial.items())) for p in flat.parts],
-                   sorted(flat.wires.items()), sorted(flat.inputs.items()), sorted(flat.outputs.items()),
-                   sorted((start or {}).items()), kick)).encode())
+    h.update(repr((name, digest(program), sorted((start or {}).items()), kick)).encode())
     h.update(np.ascontiguousarray(t).tobytes())
     for k in sorted(drive):
         v = drive[k]

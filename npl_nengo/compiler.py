@@ -45,7 +45,7 @@ from ._version import __version__
 from .basis import MonomialBasis, basis_size
 from .decompile import drive_code
 from .errors import CompileError, ValidationError
-from .program import Circuit, Flat, Program, flatten
+from .program import Circuit, Flat, Program, digest, flatten
 from .rnn import ProgrammedRNN, lif_rate
 
 __all__ = ["compile", "METHODS"]
@@ -529,6 +529,7 @@ def _assemble(flat: Flat, fits: list[_PartFit], method: str, seed: int, gamma: f
     info = {
         "library_version": __version__,
         "compile_seconds": seconds,
+        "program": digest(flat),
         "parts": {
             part.path: {"n_neurons": s, "residual_max": float(f.residual.max()), **f.info}
             for part, s, f in zip(flat.parts, sizes, fits)

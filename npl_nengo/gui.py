@@ -176,7 +176,9 @@ def library_model(name: str, route: str | None = None, n_neurons: int | None = N
     compiler's defaults in ``rate`` mode, and the entry's recommended compile in
     ``regular`` / ``poisson`` mode; ``lif`` compiles the entry's LIF route
     (``lif_compile``, ``activation="lif"``) whatever ``compile`` says.  The
-    ``nef`` route ignores ``compile``.
+    ``nef`` route ignores ``compile``.  An entry still out of reach of spikes
+    (``Entry.spiking`` False: Rössler, dRAM) in ``regular`` / ``poisson`` mode
+    warns and says so in the label: it runs, and drifts or diverges.
     """
     import npl_nengo
 
@@ -201,6 +203,11 @@ def library_model(name: str, route: str | None = None, n_neurons: int | None = N
             count = options.pop("n_neurons", None) if count is None else count
             options.pop("n_neurons", None)
     label = f"{name} ({route}{'' if mode is None else ', ' + mode})"
+    if route == "neuron" and mode in ("regular", "poisson") and not entry.spiking:
+        label += " - not reached under spikes"
+        warnings.warn(f"{name}: its recommended compile ({options['method']}) passes at rate level only; under "
+                      f"{mode} spikes it drifts or diverges (docs: Notes and limitations).  The GUI shows it as it "
+                      "runs; --neurons rate runs the one that passes", stacklevel=2)
     model = npl_nengo.to_nengo(entry.build(), n_neurons=count, inputs={**entry.inputs, **(inputs or {})},
                                neurons=mode, label=label, **options)
     ensembles = [model.ensemble] if route == "neuron" else list(model.parts.values())[:1]

@@ -53,7 +53,9 @@ def gui_options() -> dict[str, Any]:
     ``neuron`` and ``$NPL_NENGO_NEURONS`` (``--neurons``) other than ``rate`` are
     refused with a ValidationError (the NEF route and spiking units do not keep
     the detectors' pitchforks: the sampled compile that spikes need already
-    fails the game, ``tests/test_pong.py``).  Returns ``{"n_neurons", "neurons"}``.
+    fails the game, ``tests/test_pong.py``; one NEF ensemble of 3000 or 10 000
+    units lets the ball leave the arena, docs "Notes and limitations").
+    Returns ``{"n_neurons", "neurons"}``.
     """
     from . import gui
 

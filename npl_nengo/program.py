@@ -666,3 +666,21 @@ def flatten(obj: Program | Circuit) -> Flat:
             {o: obj.range_of(o) for o in obj.outputs},
         )
     raise ValidationError(f"expected a Program or Circuit, got {type(obj).__name__}")
+
+
+def digest(obj: Program | Circuit | Flat) -> str:
+    """A content hash (sha256 hex) of a program or circuit (or its :class:`Flat` form): every part's equations and initial state,
+    the wiring, the inputs and outputs and their ranges.
+
+    The compiler stores it in ``ProgrammedRNN.info["program"]``; a report uses it to
+    recognise a compiled network as a library entry's program (and draw that
+    program's exact trajectory beside it).
+    """
+    import hashlib
+
+    flat = obj if isinstance(obj, Flat) else flatten(obj)
+    text = repr((flat.name, [(p.path, sorted((k, str(v)) for k, v in p.program.expressions.items()),
+                              sorted(p.program.initial.items())) for p in flat.parts],
+                 sorted(flat.wires.items()), sorted(flat.inputs.items()), sorted(flat.outputs.items()),
+                 sorted(flat.input_ranges.items()), sorted(flat.output_ranges.items())))
+    return hashlib.sha256(text.encode()).hexdigest()

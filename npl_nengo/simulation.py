@@ -85,7 +85,8 @@ def run(
     **options
         Backend options, e.g. ``integrator="rk4" | "euler"``, ``max_rate=1000``,
         ``initial="rstar" | "zero" | {signal: value}``, ``sample_every=1``,
-        ``record_spikes=n``; and ``max_excursion`` (default
+        ``record_spikes=n``, ``progress=report`` (``report(done, total)`` steps as
+        the run advances, every backend: :mod:`npl_nengo.progress`); and ``max_excursion`` (default
         :data:`~npl_nengo.result.MAX_EXCURSION` = 10): an output farther than
         that many range widths outside its declared range raises
         :class:`SimulationError` (``None``: keep such runs).

@@ -100,6 +100,29 @@ def test_the_exact_trajectory_is_the_program_itself_with_the_cells_inputs(nand_r
     assert getattr(simulation._OBSERVERS, "stack", ()) == ()  # the input recording is undone
 
 
+def test_a_saved_library_network_gets_its_programs_exact_trajectory(tmp_path):
+    """A compiled network carries its program's digest: a library entry's, saved and loaded, is drawn
+    against that entry's ODE; one compiled from an edited program (same name) gets no exact line."""
+    from npl_nengo import networks
+    from npl_nengo.program import Program, digest
+
+    program = networks.get("nand").build()
+    rnn = npl.compile(program, method="sampled", n_neurons=60, seed=0)
+    assert rnn.info["program"] == digest(program)
+    path = rnn.save(tmp_path / "nand.npz")
+    report = npl.compare(str(path), backends=["reference"], neurons=["rate"], inputs={"s1": 0.1, "s2": 0.1},
+                         duration=0.5)
+    (exact,) = report.exact.values()
+    assert exact.backend == "exact" and abs(exact["o"][-1] + 0.1) < 1e-3  # NAND(1, 1) = 0 at -0.1
+    edited = Program(program.name, {"o": program.derivatives["o"] + 0.01 * program.symbols["o"]},
+                     inputs={k: program.input_ranges[k] for k in program.inputs}, ranges=program.ranges)
+    other = npl.compile(edited, method="sampled", n_neurons=60, seed=0)
+    assert other.info["program"] != rnn.info["program"]
+    report = npl.compare(other, backends=["reference"], neurons=["rate"], inputs={"s1": 0.1, "s2": 0.1},
+                         duration=0.5)
+    assert report.exact == {}
+
+
 def test_the_guest_rnn_is_measured_against_the_direct_guest():
     from npl_nengo.networks import _GUEST, virtual
 

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
@@ -192,6 +193,19 @@ def test_neuron_modes_build_the_recommended_compile(monkeypatch, neurons, kind, 
     text = gui.layout(model, {"model": model})
     assert ("Raster(model.ensemble)" in text) == spiking
     assert gui.library_model("nand", n_neurons=30).ensemble.n_neurons == 30  # the count overrides the compile's
+
+
+def test_entries_out_of_reach_of_spikes_warn_under_spikes(monkeypatch):
+    """Rössler's recommended compile passes at rate level only: spiking modes say so (warning and label)."""
+    for env in (gui.ROUTE_ENV, gui.N_NEURONS_ENV, gui.NEURONS_ENV):
+        monkeypatch.delenv(env, raising=False)
+    with pytest.warns(UserWarning, match="rossler: .*rate level only; under regular spikes it drifts or diverges"):
+        model = gui.library_model("rossler", neurons="regular", n_neurons=30)
+    assert model.label == "rossler (neuron, regular) - not reached under spikes"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gui.library_model("rossler", neurons="rate", n_neurons=30).label == "rossler (neuron, rate)"
+        assert gui.library_model("nand", neurons="regular", n_neurons=30).label == "nand (neuron, regular)"
 
 
 def test_nef_route_rasters_its_spiking_ensembles(monkeypatch):
