@@ -352,7 +352,9 @@ def guest_program(
     -------
     Program
         States ``x1..xn`` (``x = (r - r*) LEVEL / deviation``), inputs ``u1..um``,
-        maps ``r1..rn`` (the guest's states, linear in ``x``).
+        maps ``r1..rn`` (the guest's states, linear in ``x``); ``program.guest`` is
+        ``guest``: a comparison report draws the direct guest simulation as its
+        exact trajectory.
     """
     where = "guest_program"
     if not isinstance(guest, GuestRNN):
@@ -386,7 +388,7 @@ def guest_program(
         rhs = series * sympy.Float(guest.gamma / s) - sympy.Poly(xs[i], *gens) * sympy.Float(guest.gamma)
         derivatives[f"x{i + 1}"] = rhs.as_expr()
         maps[f"r{i + 1}"] = sympy.Float(rs[i]) + sympy.Float(s) * xs[i]
-    return Program(
+    program = Program(
         name or f"guest{n}_o{order}",
         derivatives=derivatives,
         inputs={u: (lo, hi) for u in _drive_names(m)},
@@ -395,6 +397,8 @@ def guest_program(
         maps=maps,
         description=f"{n}-neuron tanh guest (gamma {guest.gamma:g}/s) expanded to order {order} around r*",
     )
+    program.guest = guest  # what a report draws as the exact trajectory: the guest itself, not this expansion
+    return program
 
 
 def simulate_program(program: Program, drive: Sequence[Callable], t: np.ndarray, rtol: float = 1e-10,

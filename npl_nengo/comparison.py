@@ -236,7 +236,7 @@ def _timed(f: Callable[[float], Any], deadline: float, t: float) -> float:
 
 
 def exact_trajectory(target: Any, call: tuple | None, sampled_at: Result | None) -> Result | None:
-    """The exact trajectory of a run: the program's ODE (or, for the library's guest RNN, the direct guest)
+    """The exact trajectory of a run: the program's ODE (or, for a virtualized guest RNN, the direct guest)
     driven by the recorded inputs ``call`` and sampled at ``sampled_at``'s times; ``None`` where there is
     none (a compiled network, a batch run, a run that did not record its inputs, a Circuit started from a
     state of its own) or the ODE solve failed.  A Circuit is integrated as its wired parts (:func:`_circuit_ode`)."""
@@ -271,7 +271,8 @@ def exact_trajectory(target: Any, call: tuple | None, sampled_at: Result | None)
             outputs = _cached(target.name, program, drive, start, t, kick)
     except Exception:  # noqa: BLE001 - no exact line rather than no report
         return None
-    info: dict[str, Any] = {"exact": "guest" if target.name == "guest_rnn" else "ode"}
+    guest = getattr(program, "guest", None) is not None and not kick
+    info: dict[str, Any] = {"exact": "guest" if guest else "ode"}
     if kick:
         info["kick"] = kick
     return Result(t, {k: v for k, v in outputs.items() if k in sampled_at.outputs}, "exact", "ode", dt, None,
@@ -326,16 +327,17 @@ def _solve(name: str, program: Any, drive: Mapping[str, Any], start: Any, t: np.
            kick: float = 0.0) -> dict[str, np.ndarray]:
     from . import ode
 
-    if name == "guest_rnn" and not kick:  # the library's guest: the tanh RNN itself, not its Taylor expansion
-        from .networks import _GUEST, virtual
+    guest = getattr(program, "guest", None)
+    if guest is not None and not kick:  # a virtualized guest: the tanh RNN itself, not its Taylor expansion
+        from .networks import virtual
 
-        names = [f"u{j + 1}" for j in range(_GUEST.m)]
-        if list(program.inputs) == names and list(program.states) == [f"x{i + 1}" for i in range(_GUEST.n)]:
+        names = [f"u{j + 1}" for j in range(guest.m)]
+        if list(program.inputs) == names and list(program.states) == [f"x{i + 1}" for i in range(guest.n)]:
             u = [drive.get(n, 0.0) for n in names]
-            r = virtual.simulate_guest(_GUEST, [f if callable(f) else functools.partial(_held, float(f)) for f in u], t)
-            rs = _GUEST.operating_point()
+            r = virtual.simulate_guest(guest, [f if callable(f) else functools.partial(_held, float(f)) for f in u], t)
+            rs = guest.operating_point()
             out = {}
-            for i in range(_GUEST.n):  # the program's variables: r_i = r*_i + (deviation / LEVEL) x_i
+            for i in range(guest.n):  # the program's variables: r_i = r*_i + (deviation / LEVEL) x_i
                 lo, hi = program.range_of(f"r{i + 1}")
                 out[f"r{i + 1}"] = r[:, i]
                 out[f"x{i + 1}"] = (r[:, i] - rs[i]) * virtual.LEVEL / (0.5 * (hi - lo))

@@ -134,6 +134,23 @@ def test_the_guest_rnn_is_measured_against_the_direct_guest():
     assert exact.info["exact"] == "guest"
 
 
+def test_a_users_guest_rnn_is_measured_against_its_direct_guest():
+    """Any guest_program (not only the library's) carries its guest: the exact line is the tanh RNN."""
+    from npl_nengo.networks import virtual
+
+    guest = virtual.random_guest(3, seed=4)
+    program = virtual.guest_program(guest, 2, name="my_guest")
+    assert program.guest is guest
+    report = npl.compare(program, backends=["reference"], neurons=["rate"], methods=["sampled"],
+                         inputs={"u1": 0.05}, duration=0.5, n_neurons=300)
+    exact = report.exact[("sampled", 0)]
+    assert exact.info["exact"] == "guest"
+    held = [lambda t: 0.05]
+    truth = virtual.simulate_guest(guest, held, exact.t)
+    for i in range(3):
+        np.testing.assert_allclose(exact[f"r{i + 1}"], truth[:, i], atol=1e-9)
+
+
 def test_save_replaces_its_own_report_but_not_foreign_files(nand_report, tmp_path):
     nand_report.save(tmp_path / "mine")
     nand_report.save(tmp_path / "mine")  # the same command again: fine
