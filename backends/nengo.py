@@ -5,14 +5,20 @@ re-solved (docs/method.md §7, spiking deployment):
 
 * one ``Ensemble`` of N units, ``neuron_type=Tanh(tau_ref=1)`` (rate
   ``tanh(J)``), ``gain=1``, ``bias=d``; its 1-D represented value is unused;
-* every external input is a passthrough ``Node`` (``net.inputs[name]``) into
-  ``ens.neurons`` through its column of ``B_ext``;
+* every external input is a passthrough ``Node`` (``net.inputs[name]``);
 * the loop: ``ens.neurons`` -> a k-dimensional passthrough ``Node``
   (``net.loop``, the decoded fed-back signals) through ``W_rec`` with the
-  synapse, then back into ``ens.neurons`` through ``B_rec`` (O(N k), never an
-  N x N transform);
-* every named output is a passthrough ``Node`` (``net.outputs[name]``) fed from
-  ``ens.neurons`` through its row of ``W`` with the same synapse.
+  synapse;
+* ``net.loop`` and the inputs fill one (k + m)-dimensional passthrough ``Node``
+  (``net.drive``: the fed-back signals, then the inputs in ``rnn.input_names``
+  order), which enters ``ens.neurons`` through ONE connection with transform
+  ``[B_rec B_ext]`` (O(N (k + m)), never an N x N transform; one connection
+  into the units, not one per input, keeps NengoDL's step near a plain
+  ensemble's: benchmarks/nengo_dl_overhead.py);
+* every named output is a passthrough ``Node`` (``net.outputs[name]``): the
+  readout ``W r`` leaves ``ens.neurons`` through ONE connection into
+  ``net.readout`` (unfiltered), and ``net.readout[i]`` reaches
+  ``net.outputs[name]`` through the same synapse (``net.output_connections[name]``).
 
 The synapse is the unit's leak ``dr/dt = gamma (a - r)`` moved onto the
 decoded signals (it is linear, so filtering ``W_rec r`` equals ``W_rec``
@@ -38,6 +44,8 @@ networks compiled with ``activation="lif"``.
 from __future__ import annotations
 
 import math
+import signal
+import threading
 import time
 import warnings
 from typing import Any, Literal, Mapping, Sequence
@@ -158,6 +166,24 @@ def _source(value: Any, dt: float, delay: float = 0.0):
     return lambda t: arr[min(max(int(math.floor((t - delay) / dt + 1e-9)), 0), len(arr) - 1)]
 
 
+def _ensemble_seed(seed: int | None, n_connections: int) -> int | None:
+    """The seed nengo gave the ensemble when the build made ``n_connections`` connections before it.
+
+    Nengo seeds a network's connections before its ensembles, one draw each, so the units' seed
+    (spiking phases, LIF start voltages) moved with the number of connections.  The build wired one
+    connection per input and per output until the wiring changed (one connection into and one out of
+    the units); the seed is pinned to the old count so a seeded run reproduces earlier ones.
+    """
+    if seed is None:
+        return None
+    from nengo.utils.numpy import maxint
+
+    rng = np.random.RandomState(seed)
+    for _ in range(n_connections):
+        rng.randint(maxint)
+    return int(rng.randint(maxint))
+
+
 def build(
     rnn: ProgrammedRNN,
     inputs: Mapping[str, Any] | None = None,
@@ -198,8 +224,8 @@ def build(
     Returns
     -------
     nengo.Network
-        With ``net.ensemble``, ``net.inputs``, ``net.outputs``, ``net.loop``
-        and ``net.output_connections`` (``{name: Connection}``; probe their
+        With ``net.ensemble``, ``net.inputs``, ``net.outputs``, ``net.loop``,
+        ``net.drive``, ``net.readout`` and ``net.output_connections`` (``{name: Connection}``; probe their
         ``"output"`` for the value without the passthrough Node's step).
     """
     if not isinstance(rnn, ProgrammedRNN):
@@ -214,15 +240,25 @@ def build(
     r0 = rnn.initial_state(initial, u0)
     N, k = rnn.n_neurons, rnn.n_signals
     net = nengo.Network(label=label or rnn.name, seed=seed, add_to_container=add_to_container)
+    m = len(rnn.input_names)
     with net:
         net.ensemble = nengo.Ensemble(
-            N, 1, neuron_type=ntype, gain=np.ones(N), bias=np.asarray(rnn.d), label=f"{rnn.name} ({N} units)"
+            N, 1, neuron_type=ntype, gain=np.ones(N), bias=np.asarray(rnn.d), label=f"{rnn.name} ({N} units)",
+            seed=_ensemble_seed(seed, m + len(inputs) + 2 * bool(k) + len(rnn.output_names)),
         )
+        # The loop and every input reach the units through ONE connection (net.drive, k + m dims,
+        # transform [B_rec B_ext]): NengoDL merges several connections into ens.neurons into one
+        # scatter-add over N-vectors, which cost 20-50x a plain ensemble's step
+        # (benchmarks/nengo_dl_overhead.py).
+        net.drive = nengo.Node(size_in=k + m, label="fed-back signals and inputs") if k + m else None
+        if net.drive is not None:
+            nengo.Connection(net.drive, net.ensemble.neurons, synapse=None,
+                             transform=np.hstack([np.asarray(rnn.B_rec).reshape(N, k), np.asarray(rnn.B_ext).reshape(N, m)]))
         net.inputs = {}
         net.sources = {}
         for j, name in enumerate(rnn.input_names):
             node = nengo.Node(size_in=1, label=name)
-            nengo.Connection(node, net.ensemble.neurons, transform=np.asarray(rnn.B_ext[:, j : j + 1]), synapse=None)
+            nengo.Connection(node, net.drive[k + j], synapse=None)
             net.inputs[name] = node
             if name in inputs:
                 src = nengo.Node(_source(inputs[name], dt, dt if align else 0.0), label=f"{name} (slider)")
@@ -235,14 +271,21 @@ def build(
                 net.ensemble.neurons, net.loop, transform=np.asarray(rnn.W_rec),
                 synapse=_synapse(synapse, rnn.gamma, dt, rnn.W_rec @ r0),
             )
-            nengo.Connection(net.loop, net.ensemble.neurons, transform=np.asarray(rnn.B_rec), synapse=None)
+            nengo.Connection(net.loop, net.drive[:k], synapse=None)
         net.outputs = {}
         net.output_connections = {}
+        # The readout W r leaves the units through ONE connection (net.readout, unfiltered; one
+        # connection per output row made NengoDL merge them into a gathered product, ~3 ms per step
+        # at N = 1e5); each output's synapse sits on its own 1-D connection, which the run probes.
+        n_out = len(rnn.output_names)
+        net.readout = nengo.Node(size_in=n_out, label="readout W r") if n_out else None
+        if net.readout is not None:
+            nengo.Connection(net.ensemble.neurons, net.readout, transform=np.asarray(rnn.W).reshape(n_out, N),
+                             synapse=None)
         for i, name in enumerate(rnn.output_names):
             node = nengo.Node(size_in=1, label=name)
             net.output_connections[name] = nengo.Connection(
-                net.ensemble.neurons, node, transform=np.asarray(rnn.W[i : i + 1]),
-                synapse=_synapse(synapse, rnn.gamma, dt, rnn.W[i : i + 1] @ r0),
+                net.readout[i], node, synapse=_synapse(synapse, rnn.gamma, dt, rnn.W[i : i + 1] @ r0),
             )
             net.outputs[name] = node
     return net
@@ -274,8 +317,9 @@ def simulate(
     start = time.perf_counter()
     interrupted = False
     sim = None
+    seen = _SigintSeen()
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), seen:
             # Ensemble(gain=1, bias=d) of LIF units: nengo derives max_rates for its
             # report and warns for units that never fire at x=0; harmless here.
             warnings.filterwarnings("ignore", message="Non-finite values detected in `max_rates`")
@@ -283,6 +327,9 @@ def simulate(
             sim = simulator(net, dt=dt, seed=seed, progress_bar=False, **sim_options)
     except KeyboardInterrupt:  # while building: nothing simulated
         interrupted = True
+    if sim is not None and seen.seen:  # a Ctrl-C whose KeyboardInterrupt was swallowed (below): honour it
+        sim.close()
+        sim, interrupted = None, True
     build_seconds = time.perf_counter() - start
     if sim is None:
         data = {name: np.zeros((0, p.size_in)) for name, p in probes.items()}
@@ -305,6 +352,42 @@ def simulate(
         # not sim.trange(): it builds an array of every step (16 MiB per 10^6 steps) to pick the samples
         t = (np.arange(steps // sample_every) + 1) * (sample_every * dt)
     return t, data, interrupted, time.perf_counter() - start, build_seconds
+
+
+class _SigintSeen:
+    """Records a Ctrl-C (SIGINT) while the simulator is built, then lets it raise as before.
+
+    The KeyboardInterrupt a Ctrl-C raises is lost when it lands inside a garbage
+    collector callback (jax installs one, and nengo's builder collects often): Python
+    reports it as "unraisable" and goes on building.  The record lets :func:`simulate`
+    treat the build as interrupted all the same.  Main thread only (where signals go).
+    """
+
+    def __init__(self) -> None:
+        self.seen, self._installed = False, False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        previous = self._previous
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> "_SigintSeen":
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+                self._installed = True
+            except ValueError:  # not the main interpreter
+                pass
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
+            self._installed = False
 
 
 def spike_probes_for(ensembles: Sequence[nengo.Ensemble], n: int) -> list[nengo.Probe]:

@@ -77,6 +77,7 @@ with model:
     nengo.Connection(model.outputs["ball_y"], ball[1], synapse=None)
 # value plots (npl_nengo.gui.layout draws one per model.outputs entry): the ball only
 model.outputs = {name: model.outputs[name] for name in ("ball_x", "ball_y")}
+ball_x, ball_y = model.outputs["ball_x"], model.outputs["ball_y"]  # named: gui_pong.py.cfg refers to them by name
 hints = gui.layout_hints(model)
 hints.ranges[model.paddle] = (-pong_app.PADDLE_RANGE, pong_app.PADDLE_RANGE)  # the bar, wall to wall
 hints.ranges.update({node: (-0.1, 0.1) for node in (*model.outputs.values(), ball)})

@@ -443,16 +443,30 @@ def _pinned_ridge(A: np.ndarray, Y: np.ndarray, lam: float, C, D) -> np.ndarray:
 
     nengo.solvers has no equality-constrained solver; this is its LstsqL2 plus
     the Lagrange multipliers of the constraints (dependent rows are handled by
-    a least-squares solve for the multipliers)."""
+    a least-squares solve for the multipliers).  With fewer samples than units
+    (``n_samples < N``) it solves the samples' S x S system instead of the units'
+    N x N one (the push-through identity ``(A^T A + lam I)^-1 A^T = A^T (A A^T + lam I)^-1``):
+    O(S^2 N) instead of O(N^3), which makes N = 20 000 per part compile in minutes."""
     import scipy.linalg
 
-    N = A.shape[1]
-    AA = A.T @ A
-    G = scipy.linalg.cho_factor(AA + max(lam, 1e-12 * np.trace(AA) / N) * np.eye(N))
-    W0 = scipy.linalg.cho_solve(G, A.T @ Y)
+    S, N = A.shape
+    if S < N:  # fewer samples than units (n_samples < N): the same solution through the S x S system
+        K = A @ A.T
+        lam = max(lam, 1e-12 * np.trace(K) / N)
+        H = scipy.linalg.cho_factor(K + lam * np.eye(S))
+
+        def solve(B: np.ndarray) -> np.ndarray:  # (A^T A + lam I)^-1 B = (B - A^T (A A^T + lam I)^-1 A B) / lam
+            return (B - A.T @ scipy.linalg.cho_solve(H, A @ B)) / lam
+
+        W0 = A.T @ scipy.linalg.cho_solve(H, Y)
+        GC = solve(C.T) if C is not None else None
+    else:
+        AA = A.T @ A
+        G = scipy.linalg.cho_factor(AA + max(lam, 1e-12 * np.trace(AA) / N) * np.eye(N))
+        W0 = scipy.linalg.cho_solve(G, A.T @ Y)
+        GC = scipy.linalg.cho_solve(G, C.T) if C is not None else None
     if C is None:
         return W0
-    GC = scipy.linalg.cho_solve(G, C.T)
     mu, *_ = np.linalg.lstsq(C @ GC, C @ W0 - D, rcond=1e-12)
     return W0 - GC @ mu
 

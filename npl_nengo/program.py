@@ -88,7 +88,17 @@ class Program:
     ...     inputs={"s1": (-0.1, 0.1), "s2": (-0.1, 0.1)},
     ...     ranges={"o": (-0.15, 0.15)},
     ... )
+
+    Attributes
+    ----------
+    guest
+        The system this program approximates, where it can be simulated on its
+        own (a :class:`~npl_nengo.networks.virtual.GuestRNN`, set by
+        ``guest_program``); ``None`` otherwise.  A comparison report draws it,
+        not the program's ODE, as the exact trajectory.
     """
+
+    guest: Any = None
 
     def __init__(
         self,

@@ -170,6 +170,9 @@ def test_standalone_build_directory_is_removed(sampled, monkeypatch, tmp_path):
 
     monkeypatch.setattr(tempfile, "tempdir", None)
     npl.run(sampled("nand"), {"s1": 0.1, "s2": 0.1}, 0.05, backend="brian2", target="cpp_standalone")
+    from npl_nengo.backends import brian2 as b2_backend
+
+    b2_backend.clear_cache()  # the built project is kept for reuse until it leaves the cache
     assert not [p for p in os.listdir(tmp_path) if p.startswith("npl_nengo_brian2_")]
 
 

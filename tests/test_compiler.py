@@ -189,3 +189,27 @@ def test_given_reservoir_is_validated(reservoir, kwargs, match):
 def test_a_circuit_needs_its_reservoirs_by_part():
     with pytest.raises(npl.ValidationError, match="part path"):
         npl.compile(logic.sr_latch(), reservoir=_reservoir(10, 3, 0.025))
+
+
+@pytest.mark.parametrize("lam", [1e-3, 1.0, 30.0])
+def test_fewer_samples_than_units_solve_the_same_pinned_ridge(lam):
+    """n_samples < N: the S x S (samples) system gives the N x N (units) solution, constraints held."""
+    from npl_nengo.compiler import _pinned_ridge
+
+    rng = np.random.default_rng(0)
+    S, N = 120, 300
+    A, Y = rng.standard_normal((S, N)), rng.standard_normal((S, 2))
+    C, D = rng.standard_normal((3, N)), rng.standard_normal((3, 2))
+    G = A.T @ A + lam * np.eye(N)
+    W0, GC = np.linalg.solve(G, A.T @ Y), np.linalg.solve(G, C.T)
+    primal = W0 - GC @ np.linalg.lstsq(C @ GC, C @ W0 - D, rcond=1e-12)[0]
+    dual = _pinned_ridge(A, Y, lam, C, D)
+    assert np.max(np.abs(dual - primal)) < 1e-8 * np.max(np.abs(primal))
+    np.testing.assert_allclose(C @ dual, D, atol=1e-12)
+    assert np.max(np.abs(_pinned_ridge(A, Y, lam, None, None) - W0)) < 1e-8 * np.max(np.abs(W0))
+
+
+def test_a_sampled_compile_with_fewer_samples_than_units_keeps_the_levels():
+    rnn = npl.compile(logic.gate("nand"), method="sampled", n_neurons=600, n_samples=256, seed=0)
+    res = npl.run(rnn, {"s1": 0.1, "s2": 0.1}, 0.5, backend="reference")
+    assert abs(res["o"][-1] + 0.1) < 1e-3  # pinned: NAND(1, 1) at its level
