@@ -21,6 +21,7 @@ from .rate_reference import RateReference, rate_reference
 from .report import Report
 from .comparison import compare
 from .sweeps import SweepResult, sweep
+from .nir_export import from_nir, to_nir
 from . import programs
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "protocol",
     "programs",
     "decompile",
+    "to_nir",
+    "from_nir",
     "MachineCode",
     "NplError",
     "ValidationError",

@@ -309,6 +309,9 @@ def plan(methods: Sequence[str], seeds: Sequence[int], backends: Sequence[str], 
                         info = infos[backend]
                         if method == "nef" and not info.nef:
                             continue
+                        # a backend that runs LIF units only (ACTIVATIONS = ("lif",): nest) has no tanh cells
+                        if method not in LIF_ROUTES and "tanh" not in getattr(info.module, "ACTIVATIONS", ("tanh",)):
+                            continue
                         for mode in modes:
                             if mode == "rate" and method == "taylor" and rate != rates[0]:
                                 continue

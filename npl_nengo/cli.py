@@ -38,7 +38,7 @@ from typing import Any, Sequence
 from ._version import __version__
 from .errors import BackendUnavailable, NplError, SimulationError, ValidationError
 from .files import command_line_wording
-from .registry import BACKENDS
+from .registry import BACKENDS, DEFAULT_BACKENDS
 
 __all__ = ["main", "EXIT_CODES", "EXPERIMENTS"]
 
@@ -99,8 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--save", metavar="NPZ", help="save the compiled network")
     r.add_argument("--force", action="store_true", help="overwrite an existing --save file")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar on stderr (default: when stderr is a terminal); a bar of the steps on the "
-                        "nengo backend, the elapsed time on the others")
+                   help="progress bar of the simulated steps on stderr, every backend (default: when stderr is a "
+                        "terminal)")
 
     c = sub.add_parser("compare", help="score a network with its metric across backends, compilers and neuron modes",
                        description="Compile a network (every method, every seed), run it on every backend in every "
@@ -108,8 +108,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "reference, print a table and write a report (Markdown, CSV, JSON, PNG).",
                        epilog=epilog)
     common(c)
-    c.add_argument("--backends", default=",".join(BACKENDS),
-                   help=f"comma-separated backends (default {','.join(BACKENDS)})")
+    c.add_argument("--backends", default=",".join(DEFAULT_BACKENDS),
+                   help=f"comma-separated backends (default: the installed ones but loihi_emulator, here "
+                        f"{','.join(DEFAULT_BACKENDS)})")
     c.add_argument("--methods", default="taylor,sampled",
                    help="comma-separated: taylor, sampled, lif (the sampled fit on LIF units), nef (NEF "
                         "ensembles, nengo backends only); lif and nef spike as LIF units (default taylor,sampled)")

@@ -33,15 +33,11 @@ import numpy as np
 from .cells import METHODS, Cell, Row, Target, compile_route, deviation, error_row, plan, relative_deviation, run_cell
 from .cells import names as _cell_names, seeds as _cell_seeds
 from . import validation
-from .registry import BACKENDS
+from .registry import BACKENDS, DEFAULT_BACKENDS  # noqa: F401  (DEFAULT_BACKENDS: part of this module's API)
 from .report import Report
 from .result import Result
 
 __all__ = ["compare", "DEFAULT_BACKENDS", "METHODS", "deviation"]
-
-#: The backends a comparison runs on unless told otherwise: every registered one.
-DEFAULT_BACKENDS = tuple(BACKENDS)
-
 
 def compare(
     network: Any,
@@ -69,7 +65,7 @@ def compare(
         (compiled here by every method in ``methods``), a compiled
         :class:`ProgrammedRNN` or the path of a saved ``.npz`` (run as it is).
     backends
-        Backend names (default: every registered backend, :data:`DEFAULT_BACKENDS`).  ``"nef"`` cells run only on the
+        Backend names (default: the installed ones but the Loihi emulator, :data:`DEFAULT_BACKENDS`).  ``"nef"`` cells run only on the
         nengo-family backends.
     neurons
         Neuron modes: ``"rate"`` and spiking modes (``"regular"``, ``"poisson"``);

@@ -29,7 +29,7 @@ import numpy as np
 from .errors import BackendUnavailable, ValidationError
 from .result import Result
 
-__all__ = ["BACKENDS", "Backend", "BackendInfo", "Option", "backend_info", "backend_options", "get_backend",
+__all__ = ["BACKENDS", "DEFAULT_BACKENDS", "LIF_ONLY", "installed", "Backend", "BackendInfo", "Option", "backend_info", "backend_options", "get_backend",
            "COMMON_PARAMETERS"]
 
 #: Backend name -> module.  Adding a backend: its module, and one line here.
@@ -38,7 +38,33 @@ BACKENDS: dict[str, str] = {
     "nengo": "npl_nengo.backends.nengo",
     "nengo_dl": "npl_nengo.backends.nengo_dl",
     "brian2": "npl_nengo.backends.brian2",
+    "nest": "npl_nengo.backends.nest",
+    "loihi_emulator": "npl_nengo.backends.loihi_emulator",
 }
+
+#: Backends that run only networks compiled with ``activation="lif"`` (their modules declare
+#: ``ACTIVATIONS = ("lif",)``; ``tests/test_backends.py`` checks the two agree).  Known without
+#: importing them, so the shared tanh test suites can leave them out cheaply.
+LIF_ONLY = frozenset({"nest", "loihi_emulator"})
+
+#: Backends that are optional extras: their modules import these packages (found without importing them).
+EXTRAS = {"nest": ("pyNN", "nest"), "loihi_emulator": ("nengo_loihi",)}
+#: Registered backends a comparison leaves out unless named: the Loihi emulator (4-6x nengo's time per
+#: run, imports TensorFlow, and its LIF route loses the levels; ``docs/guide/targets.md``).
+NOT_BY_DEFAULT = frozenset({"loihi_emulator"})
+
+
+def installed(name: str) -> bool:
+    """Whether backend ``name``'s simulator packages are installed (looked up, not imported)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(package) is not None for package in EXTRAS.get(name, ()))
+
+
+#: The backends a comparison runs on unless told otherwise: every registered one but the Loihi
+#: emulator, the optional extras (nest: PyNN and NEST) only where installed.
+DEFAULT_BACKENDS = tuple(name for name in BACKENDS if name not in NOT_BY_DEFAULT and installed(name))
+
 
 #: Parameters every backend's ``run`` takes (:func:`npl_nengo.run` passes them itself).
 COMMON_PARAMETERS = ("rnn", "inputs", "duration", "neurons", "dt", "seed")

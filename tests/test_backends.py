@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 
 import npl_nengo as npl
+from npl_nengo import registry
 from npl_nengo.networks import logic
+
+
+@pytest.fixture(params=list(registry.BACKENDS))
+def backend(request):
+    """Every registered backend, those that run LIF-compiled networks only included (the shared tanh
+    suites, conftest's ``backend``, may leave those out)."""
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -12,16 +20,33 @@ def nand():
     return npl.compile(logic.gate("nand"), method="sampled", seed=1)
 
 
-def test_sample_every_decimates(backend, nand):
-    full = npl.run(nand, {"s1": 0.1, "s2": -0.1}, 0.2, backend=backend)
-    dec = npl.run(nand, {"s1": 0.1, "s2": -0.1}, 0.2, backend=backend, sample_every=10)
+def _lif_only(backend):
+    """A backend that runs LIF-compiled networks only (its module's ``ACTIVATIONS``: nest)."""
+    from npl_nengo.registry import backend_info
+
+    return "tanh" not in getattr(backend_info(backend).module, "ACTIVATIONS", ("tanh", "lif"))
+
+
+@pytest.fixture
+def network(backend, nand):
+    """``(network, neurons)`` a backend runs: the tanh NAND at rate level, or a LIF NAND under LIF spikes."""
+    if _lif_only(backend):
+        return npl.compile(logic.gate("nand"), method="sampled", activation="lif", seed=1), "lif"
+    return nand, "rate"
+
+
+def test_sample_every_decimates(backend, network):
+    net, neurons = network
+    full = npl.run(net, {"s1": 0.1, "s2": -0.1}, 0.2, backend=backend, neurons=neurons)
+    dec = npl.run(net, {"s1": 0.1, "s2": -0.1}, 0.2, backend=backend, neurons=neurons, sample_every=10)
     assert len(dec.t) == 20
     np.testing.assert_allclose(dec.t, full.t[9::10])
     np.testing.assert_allclose(dec["o"], full["o"][9::10], atol=1e-12)
 
 
-def test_result_shape_and_names(backend, nand):
-    res = npl.run(nand, {"s1": 0.1, "s2": 0.1}, 0.1, backend=backend)
+def test_result_shape_and_names(backend, network):
+    net, neurons = network
+    res = npl.run(net, {"s1": 0.1, "s2": 0.1}, 0.1, backend=backend, neurons=neurons)
     assert res.backend == backend and res.name == "nand" and list(res.outputs) == ["o"]
     np.testing.assert_allclose(res.t, np.arange(1, 101) * 1e-3)
     assert res["o"].shape == (100,) and np.all(np.isfinite(res["o"]))
@@ -57,9 +82,11 @@ def test_every_registered_backend_declares_the_contract(backend):
 
     info = backend_info(backend)
     assert info.module.NAME == backend and info.module.__name__ == BACKENDS[backend]
-    assert "rate" in info.neurons and all(isinstance(n, str) for n in info.neurons)
+    assert ("rate" in info.neurons or _lif_only(backend)) and all(isinstance(n, str) for n in info.neurons)
     assert {"max_rate", "initial", "sample_every", "record_spikes"} <= set(info.options)
-    assert info.nef == (backend in ("nengo", "nengo_dl")) and info.batches == (backend == "nengo_dl")
+    assert info.nef == (backend in ("nengo", "nengo_dl", "loihi_emulator"))
+    assert info.batches == (backend in ("reference", "nengo_dl"))
+    assert _lif_only(backend) == (backend in registry.LIF_ONLY)  # the registry's list agrees with the module
 
 
 @pytest.mark.parametrize("backend, option, value, expected", [
@@ -81,9 +108,11 @@ def test_numpy_numbers_are_options_of_their_type(nand):
 
 
 def test_an_unknown_backend_lists_the_registry():
-    with pytest.raises(npl.ValidationError, match=r"backend 'nest' is not known \(known: reference, nengo, nengo_dl, "
-                                                  r"brian2\)"):
-        npl.run(npl.compile(logic.gate("nand"), n_neurons=20, seed=0), {}, 0.01, backend="nest")
+    from npl_nengo.registry import BACKENDS
+
+    assert list(BACKENDS)[:4] == ["reference", "nengo", "nengo_dl", "brian2"]
+    with pytest.raises(npl.ValidationError, match=rf"backend 'neuron' is not known \(known: {', '.join(BACKENDS)}\)"):
+        npl.run(npl.compile(logic.gate("nand"), n_neurons=20, seed=0), {}, 0.01, backend="neuron")
 
 
 def test_a_backend_is_one_module_and_one_registry_line(monkeypatch, nand):
@@ -103,13 +132,14 @@ def test_a_backend_is_one_module_and_one_registry_line(monkeypatch, nand):
         registry.backend_info.cache_clear()
 
 
-def test_every_backend_declares_what_a_recorded_value_costs(backend, nand):
+def test_every_backend_declares_what_a_recorded_value_costs(backend, network):
     """``RECORD_BYTES`` (measured) is what npl_nengo.run's cost check reckons with, before allocating."""
     from npl_nengo import simulation
     from npl_nengo.registry import backend_info
 
+    net, neurons = network
     cost = backend_info(backend).module.RECORD_BYTES
     assert set(cost) == {"sample", "spike", "input"} and all(isinstance(v, int) and v >= 0 for v in cost.values())
     assert cost["sample"] >= 8  # float64 samples, at the least
-    assert simulation.estimate(nand, 1.0, backend=backend, inputs={"s1": 0.1, "s2": 0.1})["bytes"] \
+    assert simulation.estimate(net, 1.0, backend=backend, neurons=neurons, inputs={"s1": 0.1, "s2": 0.1})["bytes"] \
         == 1000 * (cost["sample"] + 8)

@@ -37,8 +37,8 @@ def test_a_taylor_rate_cell_runs_at_the_first_spike_rate_only():
 @pytest.mark.parametrize("args, match", [
     ((["tanh"], [0], ["reference"], ["rate"]), "method 'tanh' is not one of taylor, sampled, lif, nef"),
     ((["taylor"], [0], ["reference"], ["lif"]), "backend 'reference' does not support neurons='lif'"),
-    ((["nef"], [0], ["reference", "brian2"], ["rate"]), "nothing to run .*nef runs on nengo, nengo_dl only"),
-    ((["taylor"], [0], ["nest"], ["rate"]), "backend 'nest' is not known"),
+    ((["nef"], [0], ["reference", "brian2"], ["rate"]), "nothing to run .*nef runs on nengo, nengo_dl, loihi_emulator only"),
+    ((["taylor"], [0], ["neuron"], ["rate"]), "backend 'neuron' is not known"),
 ])
 def test_a_grid_that_cannot_run_is_one_clear_error(args, match):
     with pytest.raises(npl.ValidationError, match=match):
