@@ -83,6 +83,7 @@ def compile(  # noqa: A001  (the public name the API promises)
     spikes: str = "regular",
     pin: bool = True,
     reservoir: tuple | Mapping[str, tuple] | None = None,
+    lif: Mapping[str, float] | None = None,
 ) -> ProgrammedRNN:
     """Compile a program or circuit into a :class:`ProgrammedRNN`.
 
@@ -118,6 +119,10 @@ def compile(  # noqa: A001  (the public name the API promises)
         The units: ``"tanh"`` (the paper's), or ``"lif"`` (sampled only): LIF
         rate units, ``LIF_RATE_PARAMS``, with NEF-style encoders, intercepts
         and maximum rates, that run as ``nengo.LIF`` spiking neurons.
+    lif
+        ``activation="lif"``: the units' ``tau_rc`` and ``tau_ref`` (s), replacing
+        those of ``LIF_RATE_PARAMS`` (0.02, 0.002); e.g. ``lif={"tau_ref": 0}``
+        for a network NIR can carry (:func:`npl_nengo.to_nir`).
     spikes
         sampled: the spike noise the weights are made robust to, ``"regular"``
         (default) or ``"poisson"`` (larger, and integrated by the loop; see
@@ -149,6 +154,7 @@ def compile(  # noqa: A001  (the public name the API promises)
     if noise is not None:
         noise = validation.number(noise, "noise", "compile", minimum=0.0)
     seed = validation.seed(seed, "compile")
+    lif_params = _lif_params(lif, activation)
     flat = flatten(program)
     given = _given_reservoirs(reservoir, flat, activation, input_scale)
     start = time.perf_counter()
@@ -166,11 +172,11 @@ def compile(  # noqa: A001  (the public name the API promises)
             fit = _fit_taylor(part.program, N, ss, gamma, degree, scale, res)
         else:
             fit = _fit_sampled(part.program, N, ss, gamma, scale, noise, max_rate, n_samples, activation, spikes,
-                               bool(pin), res)
+                               bool(pin), res, lif_params)
         fit.info["reservoir"] = "given" if res is not None else "drawn"
         fits.append(fit)
     rnn = _assemble(flat, fits, method, int(seed), float(gamma), time.perf_counter() - start,
-                    LIF_RATE_PARAMS if activation == "lif" else None)
+                    lif_params if activation == "lif" else None)
     if max_residual is not None:
         worst = int(np.argmax(rnn.residual))
         if rnn.residual[worst] > max_residual:
@@ -330,7 +336,26 @@ def _fit_taylor(program: Program, N: int, ss, gamma: float, degree: int | None, 
 LIF_RATE_PARAMS: dict[str, Any] = {"kind": "lif", "tau_rc": 0.02, "tau_ref": 0.002, "amplitude": 1.0 / 400.0}
 
 
-def _lif_encoding(program: Program, N: int, ss, half: np.ndarray):
+def _lif_params(lif: Mapping[str, float] | None, activation: str) -> dict[str, Any]:
+    """``LIF_RATE_PARAMS`` with the ``lif`` option's ``tau_rc`` / ``tau_ref`` (checked)."""
+    params = dict(LIF_RATE_PARAMS)
+    if lif is None:
+        return params
+    if activation != "lif":
+        raise ValidationError("compile: lif= sets LIF units' parameters; it needs activation='lif'")
+    if not isinstance(lif, Mapping):
+        raise ValidationError(f"compile: lif must be a dict such as {{'tau_ref': 0.0}}, got {type(lif).__name__}")
+    for key, value in lif.items():
+        if key not in ("tau_rc", "tau_ref"):
+            raise ValidationError(f"compile: lif[{key!r}]: only 'tau_rc' and 'tau_ref' can be set")
+        if key == "tau_rc":
+            params[key] = validation.number(value, "lif['tau_rc']", "compile", positive=True, unit="s")
+        else:
+            params[key] = validation.number(value, "lif['tau_ref']", "compile", minimum=0.0, unit="s")
+    return params
+
+
+def _lif_encoding(program: Program, N: int, ss, half: np.ndarray, params: Mapping[str, Any] = LIF_RATE_PARAMS):
     """NEF-style LIF units over the normalized box: random unit encoders,
     intercepts U(-0.9, 0.9), maximum rates U(200, 400) Hz; gains and biases
     from nengo's LIFRate.gain_bias (so a unit reaches its maximum rate where
@@ -342,22 +367,22 @@ def _lif_encoding(program: Program, N: int, ss, half: np.ndarray):
     enc = nengo.dists.UniformHypersphere(surface=True).sample(N, k, rng=np.random.RandomState(rng_e.integers(2**31)))
     intercepts = rng_i.uniform(-0.9, 0.9, size=N)
     max_rates = rng_i.uniform(200.0, 400.0, size=N)
-    lif = nengo.LIFRate(tau_rc=LIF_RATE_PARAMS["tau_rc"], tau_ref=LIF_RATE_PARAMS["tau_ref"])
+    lif = nengo.LIFRate(tau_rc=params["tau_rc"], tau_ref=params["tau_ref"])
     gain, bias = lif.gain_bias(max_rates, intercepts)
     return gain[:, None] * enc / half, bias, rng_x
 
 
 def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_samples,
                  activation: str = "tanh", spikes: str = "regular", pin: bool = True,
-                 given: tuple | None = None) -> _PartFit:
+                 given: tuple | None = None, lif_params: Mapping[str, Any] = LIF_RATE_PARAMS) -> _PartFit:
     from scipy.stats import qmc
 
     ranges = np.array(list(program.variable_ranges().values())).reshape(-1, 2)
     half = np.maximum(np.abs(ranges[:, 0]), np.abs(ranges[:, 1]))
     if activation == "lif":
-        B, d, rng_x = _lif_encoding(program, N, ss, half)
-        r_star = _lif(d)
-        max_rate = 1.0 / LIF_RATE_PARAMS["amplitude"]
+        B, d, rng_x = _lif_encoding(program, N, ss, half, lif_params)
+        r_star = _lif(d, lif_params)
+        max_rate = 1.0 / lif_params["amplitude"]
     else:
         if given is None:
             B, r_star, rng_x = _draw(program, N, ss)
@@ -376,7 +401,7 @@ def _fit_sampled(program: Program, N: int, ss, gamma, scale, noise, max_rate, n_
         out = program.outputs[int(np.argmin(np.all(np.isfinite(Y), axis=0)))]
         raise ValidationError(f"Program {program.name!r}: {out!r} is not finite over the declared ranges")
     rate = _relaxation_rate(program, values, gamma)
-    act = (lambda Z: _lif(Z @ B.T + d)) if activation == "lif" else (lambda Z: np.tanh(Z @ B.T + d))
+    act = (lambda Z: _lif(Z @ B.T + d, lif_params)) if activation == "lif" else (lambda Z: np.tanh(Z @ B.T + d))
     A = act(X)
     if noise is not None:
         sigma = noise
@@ -471,8 +496,8 @@ def _pinned_ridge(A: np.ndarray, Y: np.ndarray, lam: float, C, D) -> np.ndarray:
     return W0 - GC @ mu
 
 
-def _lif(J: np.ndarray) -> np.ndarray:
-    return lif_rate(J, LIF_RATE_PARAMS)
+def _lif(J: np.ndarray, params: Mapping[str, Any] = LIF_RATE_PARAMS) -> np.ndarray:
+    return lif_rate(J, params)
 
 
 def _relaxation_rate(program: Program, values: dict[str, np.ndarray], gamma: float) -> float:

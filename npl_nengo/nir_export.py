@@ -98,8 +98,7 @@ def _check_exportable(rnn: ProgrammedRNN, where: str) -> dict[str, float]:
         raise ValidationError(
             f"{where}: {rnn.name!r} has LIF units with tau_ref = {params['tau_ref']:g} s; NIR's LIF has no "
             f"refractory period, so the exported units would fire faster than these.  Export a network "
-            f"compiled for LIF units with tau_ref = 0 (compile(..., activation='lif') uses "
-            f"npl_nengo.compiler.LIF_RATE_PARAMS, whose tau_ref is {params['tau_ref']:g} s)")
+            f"compiled for LIF units with tau_ref = 0: compile(..., activation='lif', lif={{'tau_ref': 0}})")
     if not (params["tau_rc"] > 0 and params["amplitude"] > 0 and all(map(math.isfinite, params.values()))):
         raise ValidationError(f"{where}: {rnn.name!r} has LIF parameters {params}; tau_rc and amplitude must be > 0")
     if rnn.n_signals == 0 and len(rnn.input_names) == 0:

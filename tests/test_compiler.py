@@ -213,3 +213,16 @@ def test_a_sampled_compile_with_fewer_samples_than_units_keeps_the_levels():
     rnn = npl.compile(logic.gate("nand"), method="sampled", n_neurons=600, n_samples=256, seed=0)
     res = npl.run(rnn, {"s1": 0.1, "s2": 0.1}, 0.5, backend="reference")
     assert abs(res["o"][-1] + 0.1) < 1e-3  # pinned: NAND(1, 1) at its level
+
+
+def test_lif_units_parameters_are_an_option():
+    rnn = npl.compile(logic.gate("nand"), method="sampled", activation="lif", lif={"tau_ref": 0.0}, n_neurons=100)
+    assert rnn.info["activation"]["tau_ref"] == 0.0 and rnn.info["activation"]["tau_rc"] == 0.02
+    res = npl.run(rnn, {"s1": 0.1, "s2": 0.1}, 0.3, backend="reference")  # rate: the pinned level
+    assert abs(res["o"][-1] + 0.1) < 1e-3
+    for bad, match in [({"tau_ref": -1.0}, "tau_ref"), ({"amplitude": 1.0}, "only 'tau_rc' and 'tau_ref'"),
+                       ("fast", "must be a dict")]:
+        with pytest.raises(npl.ValidationError, match=match):
+            npl.compile(logic.gate("nand"), method="sampled", activation="lif", lif=bad, n_neurons=20)
+    with pytest.raises(npl.ValidationError, match="needs activation='lif'"):
+        npl.compile(logic.gate("nand"), method="sampled", lif={"tau_ref": 0.0}, n_neurons=20)

@@ -1,8 +1,7 @@
 """NIR export and import (``npl_nengo.nir_export``): a LIF-compiled network as a NIR graph and back.
 
 The network exported is the library's LIF NAND (300 units) compiled for units without a refractory
-period (NIR's LIF has none): ``compile`` has no option for ``tau_ref``, so the fixture sets the
-compiler's ``LIF_RATE_PARAMS["tau_ref"]`` to 0 while it compiles.
+period (NIR's LIF has none): ``compile(..., activation="lif", lif={"tau_ref": 0})``.
 
 Three checks that the graph computes what the network does:
 
@@ -20,7 +19,7 @@ import numpy as np
 import pytest
 
 import npl_nengo as npl
-from npl_nengo import compiler, networks
+from npl_nengo import networks
 from npl_nengo.errors import BackendUnavailable, FormatError, SaveError, ValidationError
 
 nir = pytest.importorskip("nir")
@@ -35,9 +34,7 @@ PATTERNS = [(-0.1, -0.1), (-0.1, 0.1), (0.1, -0.1), (0.1, 0.1)]  # truth_table's
 @pytest.fixture(scope="module")
 def nand():
     """The library's LIF NAND (300 units), compiled for units with tau_ref = 0."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(compiler.LIF_RATE_PARAMS, "tau_ref", 0.0)
-        rnn = npl.compile(networks.get("nand").build(), method="sampled", activation="lif", seed=0)
+    rnn = npl.compile(networks.get("nand").build(), method="sampled", activation="lif", lif={"tau_ref": 0.0}, seed=0)
     assert rnn.info["activation"]["tau_ref"] == 0.0 and rnn.n_neurons == 300
     return rnn
 
