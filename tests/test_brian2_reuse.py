@@ -42,6 +42,7 @@ def _same(a, b):
         np.testing.assert_array_equal(a.spikes, b.spikes)
 
 
+@pytest.mark.slow  # two cpp_standalone builds (~30 s); run with -m slow
 def test_standalone_second_run_reuses_the_binary(nand, tmp_path, monkeypatch):
     b2_backend.clear_cache()
     build = tmp_path / "build"

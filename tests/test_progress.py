@@ -31,6 +31,7 @@ def test_every_backend_reports_its_steps_to_the_end(rnn, backend):
         assert np.array_equal(values, watched.outputs[name]), name
 
 
+@pytest.mark.slow  # a cpp_standalone build (~10 s); run with -m slow
 def test_cpp_standalone_reports_start_and_end(rnn, tmp_path):
     pytest.importorskip("brian2")
     from npl_nengo.backends import brian2 as backend
