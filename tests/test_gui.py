@@ -252,9 +252,47 @@ def test_serves_loopback_only():
         gui.start(SCRIPTS[0], host="0.0.0.0")
 
 
+#: Browser runs left to ``-m slow`` (script name, route): each repeats the page check the default suite makes
+#: on a near-identical page (3-7 s each on 2 loaded cores; npu_matrix-nef 30 s, npu_lstsq-nef 16 s), and
+#: test_example_model_without_a_browser still builds each of them and its layout.  and/or/nor/xor/xnor are
+#: gui_nand.py's template with another gate (gui_nand.py runs on both routes, with regular spikes and with its
+#: slider driven); lorenz's neuron-route page runs with regular spikes (test_spiking_example_in_browser);
+#: every other script runs in the browser on the neuron route, and the nef route on nand, full_adder (gates
+#: wired into a circuit), lorenz (phase plane), ring_oscillator (no inputs) and path_integrator.
+SLOW_PAGES = {(gate, route) for gate in ("and", "or", "nor", "xor", "xnor") for route in ("neuron", "nef")} | {
+    ("lorenz", "neuron")} | {(name, "nef") for name in (
+        "half_adder", "rossler", "dram", "sr_latch", "guest_rnn", "npu_matrix", "npu_lstsq", "npu_root")}
+PAGES = [pytest.param(script, route, id=f"{script.stem[4:]}-{route}",
+                      marks=[pytest.mark.slow] if (script.stem[4:], route) in SLOW_PAGES else [])
+         for script in SCRIPTS if script.stem != "gui_pong" for route in ("neuron", "nef")]
+
+
+@pytest.mark.parametrize("script, route", [
+    pytest.param(ROOT / "examples" / f"gui_{name}.py", route, id=f"{name}-{route}") for name, route in sorted(SLOW_PAGES)])
+def test_example_model_without_a_browser(script, route, monkeypatch):
+    """The pages left to ``-m slow``: the script's model on its route and its layout, as the page check
+    reads them (a slider per source, a plot per output, every program output shown, a raster per spiking
+    ensemble on the nef route); the page itself is checked on near-identical pages by default."""
+    monkeypatch.setenv(gui.ROUTE_ENV, route)
+    monkeypatch.delenv(gui.N_NEURONS_ENV, raising=False)
+    monkeypatch.delenv(gui.NEURONS_ENV, raising=False)
+    entry = networks.get(script.stem[4:])
+    program = entry.build()
+    names = runpy.run_path(str(script))
+    model = names["model"]
+    hints = gui.layout_hints(model)
+    assert len(hints.rasters) == (route == "nef")
+    assert set(entry.inputs) <= set(model.sources) <= set(program.inputs)
+    shown = set(model.outputs.values())
+    feeding = {c.pre_obj for c in model.all_connections if c.post_obj in shown}
+    assert set(program.outputs) <= {getattr(obj, "label", None) for obj in shown | feeding}
+    text = gui.layout(model, names)
+    assert text.count("Slider(") == len(model.sources) and text.count("XYValue(") == len(hints.xy)
+    assert text.count("Raster(") == len(hints.rasters)
+
+
 @pytest.mark.gui
-@pytest.mark.parametrize("route", ["neuron", "nef"])
-@pytest.mark.parametrize("script", [s for s in SCRIPTS if s.stem != "gui_pong"], ids=lambda p: p.stem[4:])
+@pytest.mark.parametrize("script, route", PAGES)
 def test_example_in_browser(driver, script, route, monkeypatch):
     """The page shows the network, a slider per input, a plot per output (per ``model.outputs``
     node: a script may plot outputs with their exact values), an XY plot per ``layout_hints.xy``

@@ -33,7 +33,13 @@ def test_lif_levels_within_5_percent_on_nengo(name):
     assert score.passed and score.details.get("wrong_signs", 0) == 0, score.rows
 
 
-@pytest.mark.parametrize("name", ["nand", "full_adder"])
+@pytest.mark.parametrize("name", [
+    "nand",
+    # 15 s (900 units, two simulators); with -m slow.  The default suite keeps full_adder's LIF levels on nengo
+    # (test_lif_levels_within_5_percent_on_nengo) and Brian2's LIF stepping against nengo's (nand here, and
+    # test_brian2_lif_steps_as_nengo_lif_does)
+    pytest.param("full_adder", marks=pytest.mark.slow),
+])
 def test_nengo_and_brian2_lif_give_the_same_levels_at_physiological_rates(name):
     pytest.importorskip("brian2")
     entry = networks.get(name)

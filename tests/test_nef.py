@@ -24,6 +24,7 @@ def test_nand_levels_within_5_percent_at_200_lif_neurons(seed):
 def test_full_adder_levels_within_5_percent_at_300_lif_neurons_per_gate():
     # measured 0.0011 (five gates, two of them fed by other gates' decoded outputs)
     spec = npl.nef(logic.full_adder(), n_neurons=300, seed=0)
+    assert spec.n_neurons == 1500  # five gate ensembles
     score = networks.get("full_adder").metric(spec, backend="nengo", neurons="lif", tol=TOL)
     assert score.passed and score.error <= TOL, score.rows
 
