@@ -354,6 +354,18 @@ def simulate(
     return t, data, interrupted, time.perf_counter() - start, build_seconds
 
 
+def _optimize(simulator: Any, optimize: bool, backend_name: str) -> dict[str, bool]:
+    """The ``optimize`` argument for ``simulator``'s constructor: nengo's own simulator (and its
+    subclasses) take it; another ``nengo.Simulator``-compatible class (``nengo_dl.Simulator``,
+    ``nengo_loihi.Simulator``) gets nothing, and asking it to optimize is an error."""
+    if simulator is None or (isinstance(simulator, type) and issubclass(simulator, nengo.Simulator)):
+        return {"optimize": optimize}
+    if optimize:
+        raise ValidationError(f"{backend_name}: optimize=True is an option of nengo.Simulator; "
+                              f"{getattr(simulator, '__qualname__', simulator)!r} does not take it")
+    return {}
+
+
 class _SigintSeen:
     """Records a Ctrl-C (SIGINT) while the simulator is built, then lets it raise as before.
 
@@ -426,6 +438,7 @@ def run(
     record_spikes: int | bool = False,
     optimize: bool = False,
     simulator: Any = None,
+    probe: Literal["connection", "node"] = "connection",
     progress: Progress | None = None,
     backend_name: str = NAME,
 ) -> Result:
@@ -453,7 +466,15 @@ def run(
         run bit for bit.  On, NAND (N = 1000) ran 25 % faster, the five-gate
         full adder 30 % slower (3 s runs, this machine).
     simulator, backend_name
-        For backends that run the same network on another simulator (nengo_dl).
+        Another ``nengo.Simulator``-compatible class to run the network on (called as
+        ``simulator(net, dt=, seed=, progress_bar=False)``; the conformance suite's
+        ``--simulator``), and the name its errors and Result carry.
+    probe
+        What the outputs are read from: ``"connection"`` (default: the output synapses'
+        connections) or ``"node"`` (the output Nodes, which every ``nengo.Simulator``-compatible
+        simulator can probe; nengo-loihi cannot probe a connection).  A Node's value is its
+        connection's of the step before, so a ``"node"`` run takes one more step and drops the
+        first sample: the same numbers either way.
     progress
         ``progress(done, total)`` steps, as the run advances (:mod:`npl_nengo.progress`).
     """
@@ -472,15 +493,25 @@ def run(
         ensembles = [net.ensemble]
     n_total = sum(e.n_neurons for e in ensembles)
     n_spk = spike_units(record_spikes, spiking, n_total, backend_name)
+    on_nodes = probe == "node"
     with net:
-        probes = {name: nengo.Probe(conn, "output", sample_every=sample_every * dt)
-                  for name, conn in net.output_connections.items()}
+        if on_nodes:  # every step, one step behind the connection: shifted below
+            probes = {name: nengo.Probe(node) for name, node in net.outputs.items()}
+        else:
+            probes = {name: nengo.Probe(conn, "output", sample_every=sample_every * dt)
+                      for name, conn in net.output_connections.items()}
         spike_probes = spike_probes_for(ensembles, n_spk)
     for i, p in enumerate(spike_probes):
         probes[f"_spikes{i}"] = p
-    t, data, interrupted, wall, build_seconds = simulate(net, probes, duration, dt, seed, sample_every, simulator=simulator,
-                                          progress=progress, optimize=optimize)
+    t, data, interrupted, wall, build_seconds = simulate(
+        net, probes, duration + dt if on_nodes else duration, dt, seed, 1 if on_nodes else sample_every,
+        simulator=simulator, progress=progress, **_optimize(simulator, optimize, backend_name))
     spikes = spike_counts([data.pop(f"_spikes{i}") for i in range(len(spike_probes))], ensembles, dt)
+    if on_nodes:  # the node's value at step k + 1 is the connection's at step k
+        n_steps = max(len(t) - 1, 0)
+        data = {name: v[1:][sample_every - 1 :: sample_every] for name, v in data.items()}
+        t = (np.arange(n_steps // sample_every) + 1) * (sample_every * dt)
+        spikes = spikes[:n_steps] if spikes is not None else None
     outputs = {name: np.asarray(v).reshape(len(v), -1)[:, 0] if len(v) else np.zeros(0) for name, v in data.items()}
     check_finite(outputs, t, backend_name, rnn.name)
     return Result(
