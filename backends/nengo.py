@@ -344,9 +344,9 @@ def simulate(
             interrupted = True
         raw = {name: np.asarray(sim.data[p]) for name, p in probes.items()}
         # The steps every probe has seen in full: a probe of period m with n samples has seen at
-        # most n m + m - 1 steps.
+        # most n m + m - 1 steps.  int(): nengo_ocl counts its steps in a float32 signal.
         period = {name: max(1, int(round(p.sample_every / dt))) if p.sample_every else 1 for name, p in probes.items()}
-        steps = min([sim.n_steps] + [len(raw[k]) * period[k] + period[k] - 1 for k in raw])
+        steps = min([int(sim.n_steps)] + [len(raw[k]) * period[k] + period[k] - 1 for k in raw])
         data = {name: (v if v.size else np.zeros((0, probes[name].size_in)))[: steps // period[name]]
                 for name, v in raw.items()}
         # not sim.trange(): it builds an array of every step (16 MiB per 10^6 steps) to pick the samples

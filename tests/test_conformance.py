@@ -72,10 +72,15 @@ def test_expected_failures_match_node_ids_and_simulators():
 
 
 # -- simulator specs -----------------------------------------------------------------------------------------
-def test_simulator_specs():
-    sim = simulators.simulator_under_test("nest")
-    assert (sim.backend, sim.activations) == ("nest", ("lif",))
-    assert sim.runs("rate", "tanh") == "nest runs lif units only, not tanh"
+def test_simulator_specs(monkeypatch):
+    # not "nest" itself: importing NEST installs its own SIGINT handler, which later Ctrl-C tests would meet
+    monkeypatch.setattr(simulators, "LIF_ONLY", frozenset({"reference"}))
+    sim = simulators.simulator_under_test("reference")
+    assert (sim.backend, sim.activations) == ("reference", ("lif",))
+    assert sim.runs("rate", "tanh") == "reference runs lif units only, not tanh"
+    monkeypatch.undo()
+    assert simulators.simulator_under_test("reference").runs("lif", "lif") == \
+        "reference has no neurons='lif' mode (it runs rate, regular, poisson)"
     sim = simulators.simulator_under_test("brian2:cython")
     assert sim.backend == "brian2" and sim.options == {"target": "cython"}
     assert "no neurons='stochastic' mode" in sim.runs("stochastic")
@@ -191,3 +196,17 @@ def test_the_precision_probe_fails_in_float32_for_min_norm_weights_only():
     probes_tests.test_precision(sim, compiled, "sampled")
     with pytest.raises(AssertionError, match="off the exact system"):
         probes_tests.test_precision(sim, compiled, "min-norm")
+
+
+def test_a_simulator_that_counts_steps_as_a_float_runs():
+    """nengo_ocl reads its step count back from a float32 signal: the backend takes int() of it."""
+    import nengo
+
+    class FloatSteps(nengo.Simulator):
+        @property
+        def n_steps(self):
+            return float(super().n_steps)
+
+    rnn = open_loop()
+    got = npl.run(rnn, {"u": 0.2}, 0.02, backend="nengo", simulator=FloatSteps, probe="node", initial="zero")
+    np.testing.assert_allclose(got["o"], exact_rate(rnn, {"u": 0.2}, 0.02, initial="zero")["o"], rtol=1e-12)
