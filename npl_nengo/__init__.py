@@ -23,7 +23,7 @@ _LAZY = {
     "run": ".simulation", "NEFNetwork": ".nef", "nef": ".nef", "RateReference": ".rate_reference",
     "rate_reference": ".rate_reference", "Report": ".report", "compare": ".comparison", "SweepResult": ".sweeps",
     "sweep": ".sweeps", "from_nir": ".nir_export", "to_nir": ".nir_export",
-    # with their backends, so that even their first use imports neither nengo's builder nor Brian2 elsewhere
+    # these two live with their backends: their first use imports nengo's builder or Brian2
     "to_nengo": ".backends.nengo", "to_brian2": ".backends.brian2",
 }
 

@@ -1,3 +1,4 @@
+import signal
 import warnings
 
 import pytest
@@ -7,6 +8,12 @@ from npl_nengo import registry
 from npl_nengo.networks import logic
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+# A run started in the background of a non-interactive shell (`nohup ... &`) inherits SIGINT ignored, and
+# Python then installs no KeyboardInterrupt handler: the Ctrl-C tests need the default one back, before
+# Brian2's import records the handler it passes signals on to (it would keep SIG_IGN, which is no callable).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: Backends the shared tanh suites (test_spiking.py, test_hostile_runs.py, ...) run on: the LIF-only ones
 #: (nest, the Loihi emulator) have their own tests, and tests/test_backends.py covers every backend.
