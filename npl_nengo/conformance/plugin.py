@@ -155,7 +155,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     results = config.stash.get(RESULTS, None)
     if not results:
         return
-    from .report import table
+    from .report import short, table
 
     sim = config.stash[SIMULATOR]
     text = table(sim, results, full=config.getoption("conformance_full"))
@@ -166,7 +166,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         with open(path, "w", encoding="utf-8") as f:
             if str(path).endswith(".json"):
                 json.dump({"simulator": sim.label, "backend": sim.backend, "full": config.getoption("conformance_full"),
-                           "results": {nodeid.rsplit("/", 1)[-1]: list(v) for nodeid, v in results.items()}}, f, indent=1)
+                           "results": {short(nodeid): list(v) for nodeid, v in results.items()}}, f, indent=1)
             else:
                 f.write(text + "\n")
         terminalreporter.write_line(f"written to {path}")

@@ -7,7 +7,7 @@ import platform
 from collections import Counter
 from typing import Any, Mapping
 
-__all__ = ["table"]
+__all__ = ["table", "short"]
 
 _ORDER = ("passed", "xfailed", "xpassed", "skipped", "failed", "error")
 
@@ -25,11 +25,11 @@ def table(simulator: Any, results: Mapping[str, tuple[str, str]], full: bool = F
             "",
             "| test | outcome | reason / failure |",
             "|---|---|---|"]
-    rows = [f"| `{_short(nodeid)}` | {outcome} | {detail.replace('|', chr(92) + '|')} |"
+    rows = [f"| `{short(nodeid)}` | {outcome} | {detail.replace('|', chr(92) + '|')} |"
             for nodeid, (outcome, detail) in results.items()]
     return "\n".join(head + rows)
 
 
-def _short(nodeid: str) -> str:
+def short(nodeid: str) -> str:
     """``test_probes.py::test_spike_counts[lif]`` from a node id with any path in front."""
     return nodeid.rsplit("/", 1)[-1]

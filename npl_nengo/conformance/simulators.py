@@ -85,10 +85,6 @@ class SimulatorUnderTest:
         return run(network, inputs, duration, backend=self.backend, neurons=neurons, dt=dt, seed=seed,
                    **{**self.options, **options})
 
-    def run_options(self) -> dict[str, Any]:
-        """``backend=`` and the options, for a library metric's ``**run_options``."""
-        return {"backend": self.backend, **self.options}
-
 
 def parse_options(items: Sequence[str], where: str = "--sim-option") -> dict[str, Any]:
     """``["key=value", ...]`` as a dict; each value JSON if it parses as JSON, else the text itself."""
